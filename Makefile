@@ -1,0 +1,79 @@
+# The two commands a reader needs first:
+#   make book   create .venv, install everything, build the HTML book
+#   make test   unit tests, notebook checks, the book, nbval, browser test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR := /usr/share/datasets/fashion-mnist
+
+.PHONY: book test unit nbval browser bench lint data env clean help
+
+help:
+	@echo "make book   build the HTML book into _build/html"
+	@echo "make test   run every test (unit, notebooks, book, browser)"
+	@echo "make bench  time data loading and one epoch of training"
+
+# -- environment ---------------------------------------------------------
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# Fashion-MNIST, offline: Debian's dataset-fashion-mnist package. Without
+# root or apt, d2lutils downloads the files on first use instead.
+data:
+	@if [ -d $(DATA_DIR) ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    dataset-fashion-mnist >/dev/null; \
+	else \
+	  echo "note: $(DATA_DIR) missing and no root apt-get; d2lutils will"; \
+	  echo "      download Fashion-MNIST on first use (see README)"; \
+	fi
+
+# -- the book ----------------------------------------------------------------
+# The build cache is keyed on notebook code only: drop it when d2lutils
+# changes so no page shows outputs of older library code.
+_build/.d2lutils-stamp: $(wildcard d2lutils/*.py)
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	mkdir -p _build && touch $@
+
+book: $(STAMP) data _build/.d2lutils-stamp
+	MPLBACKEND=module://matplotlib_inline.backend_inline \
+	  $(BIN)/jupyter-book build . --warningiserror --keep-going \
+	  --builder html
+	@echo "open _build/html/index.html"
+
+# -- tests ---------------------------------------------------------------
+unit: $(STAMP) data
+	$(BIN)/python -m pytest tests -m "not browser"
+
+# nbval re-runs every notebook and compares each cell marked
+# "# NBVAL_CHECK_OUTPUT" with the output of the book build's run (kept in
+# its jupyter-cache): the numbers a reader sees must come out the same on
+# every run. Needs `make book` first (`make test` does that).
+nbval: $(STAMP) data
+	$(BIN)/python tests/nbval_references.py _build
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax \
+	  --nbval-cell-timeout=600 -o addopts="" -o testpaths="" _build/nbval
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests -m browser
+
+test: unit book nbval browser
+
+lint: $(STAMP)
+	$(BIN)/ruff check d2lutils tests benchmarks
+
+bench: $(STAMP) data
+	$(BIN)/python benchmarks/bench_data.py
+
+clean:
+	rm -rf _build

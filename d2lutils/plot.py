@@ -1,0 +1,340 @@
+"""Plotting: small helpers that draw on a matplotlib ``Axes`` and return it.
+
+* :func:`plot` -- one or several curves, d2l style;
+* :func:`show_images` -- a grid of images with optional titles;
+* :class:`Animator` -- a figure that redraws in place while a model trains;
+* :func:`plot_history` -- the curves of a finished training run;
+* :func:`draw_network` -- the diagram of a fully connected network.
+
+None of them changes matplotlib's global settings, except
+:func:`set_figsize`, whose whole job is to do so when the reader asks.
+
+The live plot works in three settings. In Jupyter and Colab it is shown
+once and then updated through a display handle, so an executed notebook
+(and the rendered book) keeps exactly one figure, the final one. In a plain
+Python script nothing is shown while training; the figure is left open, so
+``plt.show()`` or ``animator.fig.savefig(...)`` afterwards shows or saves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+__all__ = [
+    "Animator",
+    "draw_network",
+    "in_notebook",
+    "plot",
+    "plot_history",
+    "set_figsize",
+    "show_images",
+]
+
+_FMTS = ("-", "m--", "g-.", "r:", "c-", "y--")
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter/Colab kernel, False in scripts and terminals."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def set_figsize(figsize: tuple[float, float] = (3.5, 2.5)) -> None:
+    """Set the default size of new figures, in inches (changes rcParams)."""
+    if len(figsize) != 2 or min(figsize) <= 0:
+        raise ValueError(
+            f"figsize must be (width, height) > 0 in inches, got {figsize}"
+        )
+    plt.rcParams["figure.figsize"] = tuple(figsize)
+
+
+def _as_numpy(a: Any) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        return a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _set_axes(ax, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.set_xscale(xscale)
+    ax.set_yscale(yscale)
+    if xlim is not None:
+        ax.set_xlim(xlim)
+    if ylim is not None:
+        ax.set_ylim(ylim)
+    if legend:
+        ax.legend(legend)
+    ax.grid(True)
+
+
+def plot(
+    X,
+    Y=None,
+    xlabel: Optional[str] = None,
+    ylabel: Optional[str] = None,
+    legend: Optional[Sequence[str]] = None,
+    xlim=None,
+    ylim=None,
+    xscale: str = "linear",
+    yscale: str = "linear",
+    fmts: Sequence[str] = _FMTS,
+    figsize: tuple[float, float] = (3.5, 2.5),
+    axes=None,
+):
+    """Plot one or several curves and return the ``Axes``.
+
+    ``X`` and ``Y`` follow d2l: ``plot(x, y)`` draws one curve,
+    ``plot(x, [y1, y2])`` two curves over the same ``x``, and ``plot(y)``
+    draws ``y`` against its index. Tensors are accepted.
+
+    Examples
+    --------
+    >>> ax = plot(np.arange(3), [np.arange(3), np.arange(3) ** 2],
+    ...           legend=["x", "x^2"])
+    >>> len(ax.lines)
+    2
+    >>> plt.close("all")
+    """
+
+    def has_one_axis(a):
+        a = _as_numpy(a) if not isinstance(a, list) else a
+        return (hasattr(a, "ndim") and a.ndim == 1) or (
+            isinstance(a, list) and len(a) > 0 and not hasattr(a[0], "__len__")
+        )
+
+    if Y is None:
+        X, Y = [[]] * (1 if has_one_axis(X) else len(X)), X
+    if has_one_axis(X):
+        X = [X]
+    if has_one_axis(Y):
+        Y = [Y]
+    if len(X) != len(Y):
+        X = X * len(Y)
+    if axes is None:
+        _, axes = plt.subplots(figsize=figsize)
+    for x, y, fmt in zip(X, Y, list(fmts) * len(Y)):
+        x, y = _as_numpy(x), _as_numpy(y)
+        if len(x):
+            if x.shape[0] != y.shape[0]:
+                raise ValueError(
+                    f"x has {x.shape[0]} points but y has {y.shape[0]}"
+                )
+            axes.plot(x, y, fmt)
+        else:
+            axes.plot(y, fmt)
+    _set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+    return axes
+
+
+def show_images(
+    imgs,
+    num_rows: int,
+    num_cols: int,
+    titles: Optional[Sequence[str]] = None,
+    scale: float = 1.5,
+):
+    """Show images in a ``num_rows x num_cols`` grid; return the axes array.
+
+    ``imgs`` is a tensor or array of shape ``(n, h, w)`` or ``(n, 1, h, w)``
+    (or a list of 2-d images); at most ``num_rows * num_cols`` are shown.
+
+    Examples
+    --------
+    >>> axes = show_images(torch.zeros(4, 1, 28, 28), 1, 4, titles=list("abcd"))
+    >>> axes.shape, axes[0].get_title()
+    ((4,), 'a')
+    >>> plt.close("all")
+    """
+    if num_rows <= 0 or num_cols <= 0:
+        raise ValueError(
+            f"num_rows and num_cols must be positive, got {num_rows}, "
+            f"{num_cols}"
+        )
+    n = num_rows * num_cols
+    imgs = [_as_numpy(img) for img in list(imgs)[:n]]
+    imgs = [img[0] if img.ndim == 3 and img.shape[0] == 1 else img
+            for img in imgs]  # fmt: skip
+    for img in imgs:
+        if img.ndim != 2:
+            raise ValueError(
+                "each image must be 2-d (h, w) or (1, h, w), got shape "
+                f"{img.shape}"
+            )
+    if titles is not None and len(titles) < len(imgs):
+        raise ValueError(
+            f"got {len(titles)} titles for {len(imgs)} images"
+        )
+    figsize = (num_cols * scale, num_rows * scale)
+    _, axes = plt.subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
+    axes = axes.flatten()
+    for i, ax in enumerate(axes):
+        ax.axes.get_xaxis().set_visible(False)
+        ax.axes.get_yaxis().set_visible(False)
+        if i >= len(imgs):
+            ax.set_axis_off()
+            continue
+        ax.imshow(imgs[i], cmap="gray_r" if imgs[i].ndim == 2 else None)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    return axes
+
+
+class Animator:
+    """Curves that grow point by point, redrawn in place in notebooks.
+
+    Examples
+    --------
+    >>> anim = Animator(xlabel="epoch", legend=["loss"])
+    >>> for epoch in range(1, 4):
+    ...     anim.add(epoch, 1 / epoch)
+    >>> anim.Y[0]
+    [1.0, 0.5, 0.3333333333333333]
+    >>> plt.close("all")
+    """
+
+    def __init__(
+        self,
+        xlabel: Optional[str] = None,
+        ylabel: Optional[str] = None,
+        legend: Optional[Sequence[str]] = None,
+        xlim=None,
+        ylim=None,
+        xscale: str = "linear",
+        yscale: str = "linear",
+        fmts: Sequence[str] = _FMTS,
+        figsize: tuple[float, float] = (3.5, 2.5),
+        display: Optional[bool] = None,
+    ) -> None:
+        self.fig, self.ax = plt.subplots(figsize=figsize)
+        self._config = (xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+        self.fmts = list(fmts)
+        self.X: Optional[list[list[float]]] = None
+        self.Y: Optional[list[list[float]]] = None
+        self.display = in_notebook() if display is None else display
+        self._handle = None
+        if self.display:
+            # The figure is shown through a display handle only; closing it
+            # stops the inline backend from showing a second copy.
+            plt.close(self.fig)
+
+    def add(self, x, y) -> None:
+        """Append one point per curve (``y`` a number or a sequence)."""
+        if not hasattr(y, "__len__"):
+            y = [y]
+        n = len(y)
+        if not hasattr(x, "__len__"):
+            x = [x] * n
+        if self.X is None:
+            self.X = [[] for _ in range(n)]
+            self.Y = [[] for _ in range(n)]
+        if n != len(self.Y):
+            raise ValueError(
+                f"this Animator draws {len(self.Y)} curves, got {n} values"
+            )
+        for i, (a, b) in enumerate(zip(x, y)):
+            if a is not None and b is not None:
+                self.X[i].append(float(a))
+                self.Y[i].append(float(b))
+        self.ax.cla()
+        for xs, ys, fmt in zip(self.X, self.Y, self.fmts * n):
+            self.ax.plot(xs, ys, fmt)
+        _set_axes(self.ax, *self._config)
+        if self.display:
+            from IPython.display import display
+
+            if self._handle is None:
+                self._handle = display(self.fig, display_id=True)
+            else:
+                self._handle.update(self.fig)
+
+
+def plot_history(history, axes=None, *, figsize=(3.5, 2.5)):
+    """Plot a :class:`~d2lutils.train.TrainHistory` (loss and accuracies)."""
+    epochs = list(range(1, len(history.train_loss) + 1))
+    curves = [history.train_loss, history.train_acc, history.test_acc]
+    return plot(
+        epochs, curves, xlabel="epoch", legend=list(history.LEGEND),
+        xlim=(1, max(len(epochs), 2)), figsize=figsize, axes=axes,
+    )  # fmt: skip
+
+
+def draw_network(
+    layer_sizes: Sequence[int],
+    layer_names: Optional[Sequence[str]] = None,
+    node_labels: Optional[Sequence[Sequence[str]]] = None,
+    axes=None,
+    *,
+    figsize: tuple[float, float] = (4.0, 2.5),
+):
+    """Draw a fully connected network, inputs at the bottom; return the Axes.
+
+    ``layer_sizes`` lists how many units each layer has, inputs first.
+    ``node_labels[i][j]`` (maths allowed, e.g. ``"$x_1$"``) labels unit j of
+    layer i; ``layer_names[i]`` is written beside layer i.
+
+    Examples
+    --------
+    >>> ax = draw_network([2, 1], ["input layer", "output layer"],
+    ...                   [["$x_1$", "$x_2$"], ["$o_1$"]])
+    >>> len(ax.patches), len(ax.lines)   # 3 units, 2 connections
+    (3, 2)
+    >>> plt.close("all")
+    """
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(
+            "layer_sizes needs at least two layers of >= 1 unit, got "
+            f"{sizes}"
+        )
+    for name, seq in (("layer_names", layer_names),
+                      ("node_labels", node_labels)):  # fmt: skip
+        if seq is not None and len(seq) != len(sizes):
+            raise ValueError(
+                f"{name} has {len(seq)} entries for {len(sizes)} layers"
+            )
+    if node_labels is not None:
+        for i, (labels, n) in enumerate(zip(node_labels, sizes)):
+            if len(labels) != n:
+                raise ValueError(
+                    f"layer {i} has {n} units but {len(labels)} labels"
+                )
+    if axes is None:
+        _, axes = plt.subplots(figsize=figsize)
+    width = max(sizes)
+    radius = 0.28
+
+    def positions(i: int) -> list[tuple[float, float]]:
+        n = sizes[i]
+        return [((width - n) / 2 + j + 0.5, 1.4 * i) for j in range(n)]
+
+    for i in range(len(sizes) - 1):
+        for x0, y0 in positions(i):
+            for x1, y1 in positions(i + 1):
+                axes.plot([x0, x1], [y0 + radius, y1 - radius],
+                          color="0.55", lw=0.8, zorder=1)  # fmt: skip
+    for i in range(len(sizes)):
+        for j, (x, y) in enumerate(positions(i)):
+            axes.add_patch(plt.Circle((x, y), radius, facecolor="white",
+                                      edgecolor="C0", lw=1.5, zorder=2))
+            if node_labels is not None:
+                axes.text(x, y, node_labels[i][j], ha="center",
+                          va="center", zorder=3)  # fmt: skip
+        if layer_names is not None:
+            axes.text(width + 0.2, 1.4 * i, layer_names[i], va="center")
+    axes.set_xlim(-0.2, width + 2.2)
+    axes.set_ylim(-0.5, 1.4 * (len(sizes) - 1) + 0.5)
+    axes.set_aspect("equal")
+    axes.set_axis_off()
+    return axes
