@@ -1,0 +1,119 @@
+"""Static checks of the chapter notebooks (nbval executes them separately).
+
+* committed without outputs or execution counts (the book build runs them);
+* every notebook is in ``_toc.yml`` and every toc entry exists;
+* ``# NBVAL_CHECK_OUTPUT`` markers stand alone on a line, where nbval sees
+  them (a marker at the end of a code line is silently ignored);
+* each section ends with exercises: a hidden solution and a cell that checks
+  it with ``assert``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(
+    p for p in (ROOT / "chapters").rglob("*.ipynb")
+    if ".ipynb_checkpoints" not in p.parts
+)  # fmt: skip
+IDS = [str(p.relative_to(ROOT / "chapters")) for p in NOTEBOOKS]
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _toc_files() -> set[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = {toc["root"]}
+
+    def walk(entries):
+        for e in entries or []:
+            if "file" in e:
+                files.add(e["file"])
+            walk(e.get("sections"))
+            walk(e.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 4
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_has_no_outputs(path):
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        assert not cell.get("outputs"), (
+            f"{path.name} cell {i} has outputs: clear them before committing "
+            "(jupyter nbconvert --clear-output --inplace FILE)"
+        )
+        assert cell.get("execution_count") is None, (
+            f"{path.name} cell {i} has an execution count: clear outputs"
+        )
+
+
+def test_toc_and_files_agree():
+    toc = _toc_files()
+    pages = {
+        str(p.relative_to(ROOT).with_suffix(""))
+        for p in (ROOT / "chapters").rglob("*")
+        if p.suffix in {".ipynb", ".md"} and ".ipynb_checkpoints" not in p.parts
+    }
+    assert pages - toc == set(), "pages missing from _toc.yml"
+    assert toc - pages == set(), "_toc.yml lists pages that do not exist"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_nbval_markers_stand_alone(path):
+    for i, cell in enumerate(_cells(path)):
+        for line in _source(cell).splitlines():
+            if "NBVAL_" in line:
+                assert re.fullmatch(r"\s*#\s*NBVAL_[A-Z_]+\s*", line), (
+                    f"{path.name} cell {i}: nbval only sees a marker alone on "
+                    f"its own comment line, got {line!r}"
+                )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_section_ends_with_checked_exercises(path):
+    cells = _cells(path)
+    starts = [
+        i for i, c in enumerate(cells)
+        if c["cell_type"] == "markdown"
+        and re.search(r"^##\s+Exercises", _source(c), re.M)
+    ]  # fmt: skip
+    assert starts, f"{path.name} has no '## Exercises' section"
+    rest = cells[starts[-1]:]
+    code = [c for c in rest if c["cell_type"] == "code"]
+    hidden = [c for c in code
+              if "hide-input" in c.get("metadata", {}).get("tags", [])]
+    checks = [c for c in code
+              if re.search(r"\bassert\b|assert_close", _source(c))]
+    assert hidden, f"{path.name}: no solution cell tagged hide-input"
+    assert checks, f"{path.name}: no exercise answer checked by assert"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_metadata(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    titles = [c for c in nb["cells"] if c["cell_type"] == "markdown"
+              and re.match(r"#\s+\S", _source(c))]
+    assert titles, f"{path.name} has no '# Title' markdown cell"

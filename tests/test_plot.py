@@ -1,0 +1,99 @@
+"""Plot helpers draw on an Axes, return it, and reject bad input clearly."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+import d2lutils as d2l
+
+
+def test_plot_forms():
+    x = torch.arange(5.0)
+    ax = d2l.plot(x, [x, x**2], "x", "y", legend=["x", "x^2"], yscale="log")
+    assert len(ax.lines) == 2 and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "x" and ax.get_legend() is not None
+    ax = d2l.plot([1.0, 4.0, 9.0])  # y against its index
+    assert list(ax.lines[0].get_ydata()) == [1.0, 4.0, 9.0]
+
+
+def test_plot_draws_on_given_axes():
+    fig, ax = plt.subplots()
+    assert d2l.plot(np.arange(3), np.arange(3), axes=ax) is ax
+    assert len(fig.axes) == 1
+
+
+def test_plot_length_mismatch():
+    with pytest.raises(ValueError, match="x has 3 points but y has 4"):
+        d2l.plot(np.arange(3), np.arange(4))
+
+
+def test_set_figsize_changes_rcparams_only_when_asked():
+    old = plt.rcParams["figure.figsize"]
+    try:
+        d2l.set_figsize((5, 3))
+        assert tuple(plt.rcParams["figure.figsize"]) == (5, 3)
+        with pytest.raises(ValueError, match="figsize"):
+            d2l.set_figsize((0, 3))
+    finally:
+        plt.rcParams["figure.figsize"] = old
+
+
+def test_show_images_accepts_channel_first_and_titles():
+    axes = d2l.show_images(torch.rand(5, 1, 28, 28), 2, 3, titles=list("abcde"))
+    assert len(axes) == 6 and axes[4].get_title() == "e"
+    assert not axes[5].axison  # the unused slot is blank
+    with pytest.raises(ValueError, match="2-d"):
+        d2l.show_images(torch.rand(2, 3, 4, 4), 1, 2)
+    with pytest.raises(ValueError, match="titles"):
+        d2l.show_images(torch.rand(2, 4, 4), 1, 2, titles=["a"])
+    with pytest.raises(ValueError, match="positive"):
+        d2l.show_images(torch.rand(2, 4, 4), 0, 2)
+
+
+def test_animator_keeps_all_points_and_checks_arity():
+    anim = d2l.Animator(legend=["a", "b"], display=False)
+    anim.add(1, (0.5, 0.7))
+    anim.add(2, (0.4, 0.8))
+    assert anim.X == [[1.0, 2.0], [1.0, 2.0]]
+    assert len(anim.ax.lines) == 2
+    with pytest.raises(ValueError, match="draws 2 curves, got 3"):
+        anim.add(3, (1, 2, 3))
+
+
+def test_animator_updates_one_display_in_a_notebook(monkeypatch):
+    """In a kernel the figure is shown once and then updated in place."""
+    shown = []
+
+    class Handle:
+        def update(self, fig):
+            shown.append(("update", fig))
+
+    def fake_display(obj, display_id=False):
+        shown.append(("display", obj))
+        return Handle()
+
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    anim = d2l.Animator(display=True)
+    for i in range(3):
+        anim.add(i, i * i)
+    assert [kind for kind, _ in shown] == ["display", "update", "update"]
+    assert all(obj is anim.fig for _, obj in shown)
+    assert anim.fig.number not in plt.get_fignums()  # no second inline copy
+
+
+def test_plot_history():
+    hist = d2l.TrainHistory([1.0, 0.5], [0.6, 0.8], [0.55, 0.75])
+    ax = d2l.plot_history(hist)
+    assert len(ax.lines) == 3 and ax.get_xlabel() == "epoch"
+
+
+def test_draw_network_errors():
+    with pytest.raises(ValueError, match="at least two layers"):
+        d2l.draw_network([3])
+    with pytest.raises(ValueError, match="layer_names has 1 entries"):
+        d2l.draw_network([2, 1], ["x"])
+    with pytest.raises(ValueError, match="layer 1 has 1 units but 2 labels"):
+        d2l.draw_network([2, 1], node_labels=[["a", "b"], ["c", "d"]])
