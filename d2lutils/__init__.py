@@ -11,7 +11,9 @@ Modules, each readable in one sitting:
   convention (``generator=None | int | torch.Generator``);
 * :mod:`d2lutils.data` -- synthetic data, minibatches, Fashion-MNIST;
 * :mod:`d2lutils.train` -- the chapter-3 model pieces and ``train_ch3``;
-* :mod:`d2lutils.plot` -- plots on a matplotlib ``Axes`` and a live plot.
+* :mod:`d2lutils.plot` -- plots on a matplotlib ``Axes`` and a live plot;
+* :mod:`d2lutils.widgets` -- ``slider``: a hyperparameter slider for
+  Jupyter, Colab, the rendered book and scripts.
 """
 
 from .core import normalize_generator, set_seed, try_gpu
@@ -48,6 +50,7 @@ from .train import (
     train_ch3,
     train_epoch_ch3,
 )
+from .widgets import SliderError, SliderRecord, slider, slider_mode
 
 __version__ = "0.1.0"
 
@@ -58,6 +61,8 @@ __all__ = [
     "Animator",
     "ArrayLoader",
     "FashionMNISTError",
+    "SliderError",
+    "SliderRecord",
     "Timer",
     "TrainHistory",
     "accuracy",
@@ -77,6 +82,8 @@ __all__ = [
     "set_seed",
     "sgd",
     "show_images",
+    "slider",
+    "slider_mode",
     "squared_loss",
     "synthetic_data",
     "train_ch3",
