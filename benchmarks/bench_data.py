@@ -3,7 +3,8 @@
 Run with ``make bench``. Prints, in one run:
 
 * the cold load (decoding the four IDX files, in an empty cache folder) and
-  the warm load (decoded ``.npy`` cache) of :func:`d2lutils.load_fashion_mnist`;
+  the warm load (decoded ``.npy`` cache) of
+  :func:`d2lutils.load_fashion_mnist`;
 * the time per epoch of softmax regression (batch 256, SGD lr 0.1) fed by
   :func:`d2lutils.load_data_fashion_mnist` (slices of in-memory tensors) and
   by ``DataLoader(TensorDataset(...))`` over the very same tensors, from the

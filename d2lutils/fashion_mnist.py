@@ -144,7 +144,9 @@ def read_idx(
         else:
             raw = path.read_bytes()
     except (OSError, EOFError) as err:
-        raise fail(f"cannot be read ({err}); it is damaged or incomplete")
+        raise fail(
+            f"cannot be read ({err}); it is damaged or incomplete"
+        ) from err
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise fail(f"too short for an IDX header ({len(raw)} bytes)")
@@ -282,7 +284,7 @@ def _fetch(url: str, target: Path, *, ndim: int, count: int, sha: str):
 
 
 def _download(folder: Path) -> dict[str, Path]:
-    """Fetch the four files into ``folder`` from the first mirror that works."""
+    """Fetch the four files into ``folder`` from the first working mirror."""
     errors = []
     try:
         folder.mkdir(parents=True, exist_ok=True)

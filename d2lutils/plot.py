@@ -152,7 +152,8 @@ def show_images(
 
     Examples
     --------
-    >>> axes = show_images(torch.zeros(4, 1, 28, 28), 1, 4, titles=list("abcd"))
+    >>> axes = show_images(torch.zeros(4, 1, 28, 28), 1, 4,
+    ...                    titles=list("abcd"))
     >>> axes.shape, axes[0].get_title()
     ((4,), 'a')
     >>> plt.close("all")

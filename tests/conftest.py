@@ -1,4 +1,4 @@
-"""Shared fixtures: a private cache folder, seeded generators, tiny IDX files."""
+"""Shared fixtures: a private cache, seeded generators, tiny IDX files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""synthetic_data, data_iter, ArrayLoader/load_array, load_data_fashion_mnist."""
+"""synthetic_data, data_iter, load_array, load_data_fashion_mnist."""
 
 import pytest
 import torch

@@ -148,7 +148,8 @@ def test_torchvision_layout_is_found(system_data, tmp_path, cache_home):
 def test_env_var_names_the_folder(system_data, tmp_path, cache_home,
                                   monkeypatch):  # fmt: skip
     monkeypatch.setenv("D2LUTILS_DATA_DIR", str(tmp_path / "empty"))
-    with pytest.raises(FashionMNISTError, match=r"\$D2LUTILS_DATA_DIR=.*empty"):
+    msg = r"\$D2LUTILS_DATA_DIR=.*empty"
+    with pytest.raises(FashionMNISTError, match=msg):
         d2l.load_fashion_mnist()
     _copy_real(system_data, tmp_path / "empty")
     assert len(d2l.load_fashion_mnist()[3]) == 10000
@@ -205,8 +206,9 @@ def test_damaged_decoded_cache_is_rebuilt(system_data, cache_home):
     assert torch.bincount(yt).tolist() == [1000] * 10
 
 
-def test_download_from_mirror_verifies_and_caches(system_data, cache_home,
-                                                  no_system, monkeypatch):  # fmt: skip
+def test_download_from_mirror_verifies_and_caches(
+    system_data, cache_home, no_system, monkeypatch
+):
     monkeypatch.setattr(
         fm, "MIRRORS", ["file:///nonexistent/", system_data.as_uri() + "/"]
     )
@@ -218,9 +220,9 @@ def test_download_from_mirror_verifies_and_caches(system_data, cache_home,
     assert not list((cache_home / "d2lutils/fashion-mnist").glob("*.part*"))
 
 
-def test_bad_download_is_rejected_and_not_kept(system_data, tmp_path,
-                                               cache_home, no_system,
-                                               monkeypatch):  # fmt: skip
+def test_bad_download_is_rejected_and_not_kept(
+    system_data, tmp_path, cache_home, no_system, monkeypatch
+):
     mirror = _copy_real(system_data, tmp_path / "mirror")
     (mirror / "train-labels-idx1-ubyte.gz").write_bytes(
         gzip.compress(b"\0\0\x08\x01" + b"\0" * 4)
@@ -236,14 +238,15 @@ def test_bad_download_is_rejected_and_not_kept(system_data, tmp_path,
     assert not list(cached.glob("*.part*"))
 
 
-def test_offline_with_nothing_installed_lists_remedies(cache_home, no_system,
-                                                       monkeypatch):  # fmt: skip
+def test_offline_with_nothing_installed_lists_remedies(
+    cache_home, no_system, monkeypatch
+):
     monkeypatch.setattr(fm, "MIRRORS", ["file:///nonexistent-mirror/"])
     with pytest.raises(FashionMNISTError) as err:
         d2l.load_fashion_mnist()
     msg = str(err.value)
     assert "nonexistent-mirror" in msg
-    for remedy in ("apt-get install", "root=FOLDER", "connect to the internet"):
+    for remedy in ("apt-get install", "root=FOLDER", "connect to the"):
         assert remedy in msg
 
 

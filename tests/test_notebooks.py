@@ -74,7 +74,8 @@ def test_toc_and_files_agree():
     pages = {
         str(p.relative_to(ROOT).with_suffix(""))
         for p in (ROOT / "chapters").rglob("*")
-        if p.suffix in {".ipynb", ".md"} and ".ipynb_checkpoints" not in p.parts
+        if p.suffix in {".ipynb", ".md"}
+        and ".ipynb_checkpoints" not in p.parts
     }
     assert pages - toc == set(), "pages missing from _toc.yml"
     assert toc - pages == set(), "_toc.yml lists pages that do not exist"

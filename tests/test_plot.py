@@ -40,7 +40,8 @@ def test_set_figsize_changes_rcparams_only_when_asked():
 
 
 def test_show_images_accepts_channel_first_and_titles():
-    axes = d2l.show_images(torch.rand(5, 1, 28, 28), 2, 3, titles=list("abcde"))
+    imgs = torch.rand(5, 1, 28, 28)
+    axes = d2l.show_images(imgs, 2, 3, titles=list("abcde"))
     assert len(axes) == 6 and axes[4].get_title() == "e"
     assert not axes[5].axison  # the unused slot is blank
     with pytest.raises(ValueError, match="2-d"):
