@@ -1,0 +1,309 @@
+"""The chapters' from-scratch functions and their d2lutils copies agree.
+
+A from-scratch section defines its pieces (``linreg``, ``squared_loss``,
+``sgd``, ``data_iter``, ...) in the open, where the reader sees them; later
+sections import the same pieces from ``d2lutils``. So the two copies cannot
+drift apart, the tests here take each ``def`` out of the notebook, execute
+it alone, and check that it behaves exactly like the library version on
+several inputs.
+
+:func:`notebook_function` is the reusable part. Other test files can use
+it, e.g. for the softmax or MLP sections::
+
+    from tests.test_notebook_copies import notebook_function
+
+    softmax = notebook_function(
+        "chapters/linear-networks/softmax-regression-scratch.ipynb",
+        "softmax")
+
+(``python -m pytest`` from the repository root, as the Makefile runs it,
+puts the root on ``sys.path``; with a bare ``pytest`` load this file by
+path with ``importlib.util.spec_from_file_location`` instead.)
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import pytest
+import torch
+from torch import nn
+
+import d2lutils as d2l
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = ROOT / "chapters/linear-networks/linear-regression-scratch.ipynb"
+
+
+def _cell_source(cell: dict) -> str:
+    src = cell.get("source", "")
+    text = "".join(src) if isinstance(src, list) else src
+    # IPython magics and shell escapes are not Python: blank them out so
+    # that the rest of the cell still parses (line numbers are kept).
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line
+        for line in text.splitlines()
+    )
+
+
+def notebook_function(
+    nb_path: Union[str, Path],
+    name: str,
+    namespace: Optional[Mapping[str, Any]] = None,
+) -> Callable:
+    """Return the function ``name`` as defined in a notebook's code cells.
+
+    Only the ``def`` itself is executed (with its decorators), not the rest
+    of its cell, in a fresh namespace holding ``torch``, ``nn``, ``math``
+    and whatever ``namespace`` adds (e.g. other notebook functions the
+    definition calls).
+
+    Parameters
+    ----------
+    nb_path : path of the ``.ipynb`` file, absolute or relative to the
+        repository root.
+    name : the function's name.
+    namespace : extra globals for the definition.
+
+    Raises
+    ------
+    FileNotFoundError
+        if the notebook does not exist.
+    LookupError
+        if no code cell defines ``name`` at its top level.
+    ValueError
+        if more than one code cell defines ``name`` (ambiguous).
+
+    Examples
+    --------
+    >>> linreg = notebook_function(
+    ...     "chapters/linear-networks/linear-regression-scratch.ipynb",
+    ...     "linreg")
+    >>> linreg(torch.ones(1, 2), torch.ones(2, 1), torch.tensor(0.5))
+    tensor([[2.5000]])
+    """
+    path = Path(nb_path)
+    if not path.is_absolute():
+        path = ROOT / path
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    found = []
+    for i, cell in enumerate(cells):
+        if cell.get("cell_type") != "code":
+            continue
+        source = _cell_source(cell)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                found.append((i, source, node))
+    if not found:
+        raise LookupError(
+            f"no code cell of {path.name} defines a function {name!r} at "
+            "its top level; check the name or the notebook path"
+        )
+    if len(found) > 1:
+        where = ", ".join(str(i) for i, _, _ in found)
+        raise ValueError(
+            f"{path.name} defines {name!r} in several cells ({where}); "
+            "keep one definition so that the tests know which to check"
+        )
+    i, source, node = found[0]
+    module = ast.Module(body=[node], type_ignores=[])
+    code = compile(module, f"{path.name}[cell {i}]", "exec")
+    env: dict[str, Any] = {"torch": torch, "nn": nn, "math": math}
+    env.update(namespace or {})
+    exec(code, env)
+    return env[name]
+
+
+# -- the helper itself ----------------------------------------------------
+
+
+def _write_notebook(path: Path, sources: list[str]) -> Path:
+    cells = [
+        {"cell_type": "code", "metadata": {}, "outputs": [],
+         "execution_count": None, "source": src}
+        for src in sources
+    ]  # fmt: skip
+    path.write_text(json.dumps({"cells": cells, "metadata": {},
+                                "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_notebook_function_runs_only_the_def(tmp_path):
+    nb = _write_notebook(tmp_path / "x.ipynb", [
+        "%pip install nothing\n"
+        "def double(x):\n    return 2 * x\n"
+        "raise RuntimeError('the rest of the cell must not run')\n",
+    ])
+    assert notebook_function(nb, "double")(torch.tensor(3)).item() == 6
+
+
+def test_notebook_function_extra_namespace(tmp_path):
+    nb = _write_notebook(tmp_path / "x.ipynb", [
+        "def f(x):\n    return helper(x) + 1\n",
+    ])
+    f = notebook_function(nb, "f", {"helper": lambda x: 10 * x})
+    assert f(2) == 21
+
+
+def test_notebook_function_missing_name(tmp_path):
+    nb = _write_notebook(tmp_path / "x.ipynb", ["x = 1\n"])
+    with pytest.raises(LookupError, match="defines a function 'nope'"):
+        notebook_function(nb, "nope")
+
+
+def test_notebook_function_two_definitions(tmp_path):
+    nb = _write_notebook(tmp_path / "x.ipynb", [
+        "def f():\n    return 1\n", "def f():\n    return 2\n",
+    ])
+    with pytest.raises(ValueError, match=r"in several cells \(0, 1\)"):
+        notebook_function(nb, "f")
+
+
+def test_notebook_function_missing_notebook(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no notebook at"):
+        notebook_function(tmp_path / "absent.ipynb", "f")
+
+
+# -- behaviour checks, one per function -----------------------------------
+
+
+def check_same_linreg(nb_fn: Callable, lib_fn: Callable) -> None:
+    g = torch.Generator().manual_seed(0)
+    for n, d, dtype in [(1, 1, torch.float32), (7, 3, torch.float64),
+                        (50, 2, torch.float32)]:  # fmt: skip
+        X = torch.randn(n, d, generator=g, dtype=dtype)
+        w = torch.randn(d, 1, generator=g, dtype=dtype)
+        for b in (torch.randn(1, generator=g, dtype=dtype),
+                  torch.tensor(0.5, dtype=dtype)):  # fmt: skip
+            torch.testing.assert_close(nb_fn(X, w, b), lib_fn(X, w, b),
+                                       rtol=0, atol=0)  # fmt: skip
+
+
+def check_same_squared_loss(nb_fn: Callable, lib_fn: Callable) -> None:
+    g = torch.Generator().manual_seed(1)
+    for n in (1, 5, 64):
+        y_hat = torch.randn(n, 1, generator=g, dtype=torch.float64)
+        y = torch.randn(n, generator=g, dtype=torch.float64)
+        for labels in (y, y.reshape(-1, 1)):
+            out = nb_fn(y_hat, labels)
+            assert out.shape == (n, 1)
+            torch.testing.assert_close(out, lib_fn(y_hat, labels),
+                                       rtol=0, atol=0)  # fmt: skip
+
+
+def check_same_sgd(nb_fn: Callable, lib_fn: Callable) -> None:
+    g = torch.Generator().manual_seed(2)
+    for lr, batch_size in [(0.03, 10), (0.5, 1), (1.0, 7)]:
+        params = [torch.randn(3, 1, generator=g, dtype=torch.float64),
+                  torch.randn(1, generator=g, dtype=torch.float64)]
+        grads = [torch.randn_like(p) for p in params]
+        copies = []
+        for _ in range(2):
+            ps = [p.clone().requires_grad_(True) for p in params]
+            for p, gr in zip(ps, grads):
+                p.grad = gr.clone()
+            copies.append(ps)
+        nb_fn(copies[0], lr, batch_size)
+        lib_fn(copies[1], lr, batch_size)
+        for p_nb, p_lib, p0, gr in zip(*copies, params, grads):
+            torch.testing.assert_close(p_nb, p_lib, rtol=0, atol=0)
+            torch.testing.assert_close(p_nb.detach(),
+                                       p0 - lr * gr / batch_size)
+            assert p_nb.grad.abs().max() == 0 == p_lib.grad.abs().max()
+
+
+def check_same_data_iter(nb_fn: Callable, lib_fn: Callable) -> None:
+    features = torch.arange(46.0).reshape(23, 2)
+    labels = torch.arange(23.0).reshape(23, 1)
+    for batch_size in (1, 5, 10, 23, 100):
+        for seed in (0, 3):
+            ours = list(nb_fn(batch_size, features, labels,
+                              generator=torch.Generator().manual_seed(seed)))
+            theirs = list(lib_fn(batch_size, features, labels,
+                                 generator=torch.Generator().manual_seed(seed)))
+            assert len(ours) == len(theirs) == math.ceil(23 / batch_size)
+            for (X1, y1), (X2, y2) in zip(ours, theirs):
+                assert torch.equal(X1, X2) and torch.equal(y1, y2)
+            seen = torch.cat([y for _, y in ours])[:, 0]
+            assert torch.equal(seen.sort().values, labels[:, 0])
+
+
+def check_same_synthetic_data(nb_fn: Callable, lib_fn: Callable) -> None:
+    w = torch.tensor([2.0, -3.4])
+    for num_examples, noise in [(1, 0.01), (100, 0.01), (10, 0.0)]:
+        X1, y1 = nb_fn(w, 4.2, num_examples, noise=noise,
+                       generator=torch.Generator().manual_seed(5))
+        X2, y2 = lib_fn(w, 4.2, num_examples, noise=noise,
+                        generator=torch.Generator().manual_seed(5))
+        assert X1.shape == (num_examples, 2) and y1.shape == (num_examples, 1)
+        assert torch.equal(X1, X2) and torch.equal(y1, y2)
+
+
+COPIES = [
+    ("linreg", d2l.linreg, check_same_linreg),
+    ("squared_loss", d2l.squared_loss, check_same_squared_loss),
+    ("sgd", d2l.sgd, check_same_sgd),
+    ("data_iter", d2l.data_iter, check_same_data_iter),
+    ("synthetic_data", d2l.synthetic_data, check_same_synthetic_data),
+]
+
+
+@pytest.mark.parametrize(("name", "lib_fn", "check"), COPIES,
+                         ids=[c[0] for c in COPIES])  # fmt: skip
+def test_scratch_notebook_matches_d2lutils(name, lib_fn, check):
+    check(notebook_function(SCRATCH, name), lib_fn)
+
+
+# A check that cannot fail proves nothing: each one must catch a copy that
+# has drifted. These are plausible slips, each a one-line change.
+DRIFTED = [
+    ("linreg", "def linreg(X, w, b):\n    return X @ w - b\n",
+     check_same_linreg),
+    ("squared_loss",
+     "def squared_loss(y_hat, y):\n"
+     "    return (y_hat - y.reshape(y_hat.shape)) ** 2\n",
+     check_same_squared_loss),
+    ("sgd",
+     "def sgd(params, lr, batch_size):\n"
+     "    with torch.no_grad():\n"
+     "        for param in params:\n"
+     "            param -= lr * param.grad\n"
+     "            param.grad.zero_()\n",
+     check_same_sgd),
+    ("data_iter",
+     "def data_iter(batch_size, features, labels, *, generator=None):\n"
+     "    n = len(features)\n"
+     "    indices = torch.randperm(n, generator=generator)\n"
+     "    for i in range(0, n - batch_size + 1, batch_size):\n"
+     "        batch = indices[i : i + batch_size]\n"
+     "        yield features[batch], labels[batch]\n",
+     check_same_data_iter),
+    ("synthetic_data",
+     "def synthetic_data(w, b, num_examples, *, noise=0.01, generator=None):\n"
+     "    X = torch.normal(0.0, 1.0, (num_examples, len(w)),\n"
+     "                     generator=generator)\n"
+     "    y = X @ w + b + noise * torch.rand(num_examples,\n"
+     "                                       generator=generator)\n"
+     "    return X, y.reshape(-1, 1)\n",
+     check_same_synthetic_data),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "check"), DRIFTED,
+                         ids=[c[0] for c in DRIFTED])  # fmt: skip
+def test_drifted_copy_is_caught(tmp_path, name, source, check):
+    lib_fn = {c[0]: c[1] for c in COPIES}[name]
+    nb = _write_notebook(tmp_path / "drifted.ipynb", [source])
+    with pytest.raises(AssertionError):
+        check(notebook_function(nb, name), lib_fn)
