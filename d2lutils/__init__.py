@@ -29,6 +29,12 @@ from .data import (
     synthetic_data,
 )
 from .fashion_mnist import FashionMNISTError
+from .model_selection import (
+    RegressionHistory,
+    k_fold,
+    polynomial_features,
+    train_regression,
+)
 from .plot import (
     Animator,
     draw_network,
@@ -61,6 +67,7 @@ __all__ = [
     "Animator",
     "ArrayLoader",
     "FashionMNISTError",
+    "RegressionHistory",
     "SliderError",
     "SliderRecord",
     "Timer",
@@ -70,6 +77,7 @@ __all__ = [
     "draw_network",
     "evaluate_accuracy",
     "get_fashion_mnist_labels",
+    "k_fold",
     "linreg",
     "load_array",
     "load_data_fashion_mnist",
@@ -77,6 +85,7 @@ __all__ = [
     "normalize_generator",
     "plot",
     "plot_history",
+    "polynomial_features",
     "predict_ch3",
     "set_figsize",
     "set_seed",
@@ -88,5 +97,6 @@ __all__ = [
     "synthetic_data",
     "train_ch3",
     "train_epoch_ch3",
+    "train_regression",
     "try_gpu",
 ]
