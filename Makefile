@@ -8,12 +8,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: book test unit nbval browser bench lint data env clean help
+.PHONY: book test unit nbval browser colab-cells bench lint data env clean \
+	help
 
 help:
 	@echo "make book   build the HTML book into _build/html"
 	@echo "make test   run every test (unit, notebooks, book, browser)"
 	@echo "make bench  time data loading and one epoch of training"
+	@echo "make colab-cells  rewrite each notebook's Colab install cell"
+	@echo "            from repository.url in _config.yml"
 
 # -- environment ---------------------------------------------------------
 env: $(STAMP)
@@ -64,8 +67,18 @@ nbval: $(STAMP) data
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax \
 	  --nbval-cell-timeout=600 -o addopts="" -o testpaths="" _build/nbval
 
+# Every page of _build/html in Debian's chromium (Playwright), offline:
+# console errors, maths typeset, images, links and anchors, Colab buttons,
+# the weight-decay slider; screenshots go to _build/screenshots/.
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests -m browser
+
+# The first cell of every notebook installs d2lutils on Colab from the
+# repository named in _config.yml (repository.url, the one place it is
+# written). After changing that address run this and commit the notebooks;
+# tests/test_colab.py fails while any notebook differs.
+colab-cells: $(STAMP)
+	$(BIN)/python tests/colab_cell.py --write
 
 test: unit book nbval browser
 
