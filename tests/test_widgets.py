@@ -404,3 +404,39 @@ def test_static_html_checks_its_input():
         widgets.static_html([b"x"], ["a", "b"], 0)
     with pytest.raises(ValueError, match="default_index 2 not in"):
         widgets.static_html([b"x"], ["a"], 2)
+
+
+# -- in a real kernel ---------------------------------------------------------
+
+KERNEL_CELL = """\
+import matplotlib.pyplot as plt
+import d2lutils as d2l
+
+def draw(a):
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, a])
+    return fig
+
+s = d2l.slider(draw, [0, 1, 2], default=1, label="a")"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "mode, mime",
+    [("static", "text/html"),
+     ("auto", "application/vnd.jupyter.widget-view+json")],
+)  # fmt: skip
+def test_in_a_kernel_shows_exactly_one_output(monkeypatch, mode, mime):
+    """As under nbval and the book build: one output, no stray figure."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv(widgets.MODE_ENV_VAR, mode)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(KERNEL_CELL),
+                nbformat.v4.new_code_cell("print(s.mode, len(s.pngs))")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    (out,) = nb.cells[0].outputs
+    assert out["output_type"] == "display_data"
+    assert mime in out["data"]
+    expected = "static 3" if mode == "static" else "widget 1"
+    assert nb.cells[1].outputs[0]["text"].strip() == expected
