@@ -324,12 +324,21 @@ def slider(
 # -- widget mode -------------------------------------------------------------
 
 
-def _ticks_html(labels: Sequence[str]) -> str:
-    spans = "".join(f"<span>{html.escape(t)}</span>" for t in labels)
+def _ticks_html(labels: Sequence[str], *, spread: bool = True) -> str:
+    """The row of value labels: spread under a track, or as a plain list."""
+    spans = [f"<span>{html.escape(t)}</span>" for t in labels]
+    style = "font:0.8em sans-serif;color:#555;"
+    if spread:  # under an <input type=range> of the same width
+        style += "display:flex;justify-content:space-between;width:100%"
+        return (
+            f'<div class="d2l-slider-ticks" style="{style}">'
+            + "".join(spans)
+            + "</div>"
+        )
     return (
-        '<div class="d2l-slider-ticks" style="display:flex;'
-        "justify-content:space-between;font:0.8em sans-serif;color:#555;"
-        f'width:100%">{spans}</div>'
+        f'<div class="d2l-slider-ticks" style="{style}">values: '
+        + " · ".join(spans)
+        + "</div>"
     )
 
 
@@ -350,11 +359,9 @@ def _build_widget(record: SliderRecord, draw: Callable, name: str) -> None:
         readout=True,
         layout=widgets.Layout(width=width),
     )
-    ticks = widgets.HTML(
-        _ticks_html(record.labels),
-        # line the labels up with the track (description is ~6em wide)
-        layout=widgets.Layout(width=width, padding="0 3em 0 7em"),
-    )
+    # The track's position inside the widget depends on the frontend, so
+    # the values are listed rather than lined up under it.
+    ticks = widgets.HTML(_ticks_html(record.labels, spread=False))
     out = widgets.Output()
 
     def show(index: int) -> None:
