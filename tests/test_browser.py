@@ -356,6 +356,19 @@ def test_page(loaded, html_root, page_path):
     )
     assert not raw, f"TeX left as text (not typeset): {raw}"
 
+    # no empty output boxes (e.g. a stream that only printed a newline)
+    blank = page.evaluate(
+        """() => [...document.querySelectorAll('.cell_output > .output')]
+          .map(o => {
+            const c = o.cloneNode(true);  // without the copy button
+            c.querySelectorAll('.copybtn, button').forEach(b => b.remove());
+            return c;
+          })
+          .filter(c => !c.querySelector('img, svg, canvas, iframe, video')
+                       && c.textContent.trim() === '').length"""
+    )
+    assert blank == 0, f"{blank} empty output box(es)"
+
     # 3. images: every <img> decoded with a real size
     broken = page.evaluate(
         "() => [...document.images].filter(i => !(i.complete"
@@ -460,3 +473,13 @@ def test_weight_decay_slider_moves(loaded):
         assert state() == seen[-1]
         page.keyboard.press("Home")
         assert state() == seen[1]
+
+
+def test_search_works_offline(loaded, server):
+    """Sphinx's search page finds a page from its local index."""
+    page = loaded("search.html").page
+    page.goto(f"{server}/search.html?q=glossary", wait_until="load")
+    hits = page.locator("#search-results ul.search li a")
+    hits.first.wait_for(timeout=15_000)
+    links = [h.get_attribute("href") or "" for h in hits.all()]
+    assert any("glossary" in link for link in links), links
