@@ -16,8 +16,7 @@ sees, not a copy) and check that
 
 from __future__ import annotations
 
-import ast
-import json
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -32,35 +31,25 @@ SCRATCH = CHAPTER / "softmax-regression-scratch.ipynb"
 CONCISE = CHAPTER / "softmax-regression-concise.ipynb"
 
 
-def notebook_defs(nb_path: Path, names: list[str], **globals_) -> dict:
-    """Execute the ``def``s of ``names`` found in a notebook's code cells.
+# One extraction helper for the whole book: the linear-regression tests'.
+_spec = importlib.util.spec_from_file_location(
+    "_notebook_copies", Path(__file__).with_name("test_notebook_copies.py")
+)
+_copies = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_copies)
+notebook_function = _copies.notebook_function
 
-    Only the function definitions are run (not the rest of their cells), in
-    a namespace holding torch, nn, F, d2l and ``globals_``. Raises
-    ``LookupError`` if a name is not defined exactly once.
+
+def notebook_defs(nb_path: Path, names: list[str], **globals_) -> dict:
+    """The notebook's definitions of ``names``, in that order.
+
+    Each ``def`` is run by ``notebook_function`` in a namespace holding
+    ``F``, ``d2l``, ``globals_`` and the functions extracted before it, so
+    list a function after those it calls (``softmax`` before ``net``).
     """
-    cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
-    found: dict[str, list[str]] = {name: [] for name in names}
-    for cell in cells:
-        if cell["cell_type"] != "code":
-            continue
-        # IPython magics (``%pip ...``) are not Python: make them ``pass``.
-        src = "\n".join(
-            line[: len(line) - len(line.lstrip())] + "pass"
-            if line.lstrip().startswith(("%", "!")) else line
-            for line in "".join(cell["source"]).splitlines()
-        )  # fmt: skip
-        for node in ast.parse(src).body:
-            if isinstance(node, ast.FunctionDef) and node.name in found:
-                found[node.name].append(ast.get_source_segment(src, node))
-    ns = {"torch": torch, "nn": nn, "F": F, "d2l": d2l, **globals_}
-    for name, sources in found.items():
-        if len(sources) != 1:
-            raise LookupError(
-                f"{nb_path.name} defines {name!r} {len(sources)} times; "
-                "expected exactly once"
-            )
-        exec(compile(sources[0], f"{nb_path.name}:{name}", "exec"), ns)
+    ns = {"F": F, "d2l": d2l, **globals_}
+    for name in names:
+        ns[name] = notebook_function(nb_path, name, ns)
     return ns
 
 
@@ -85,11 +74,6 @@ def fashion_subset():
     train_iter, _ = d2l.load_data_fashion_mnist(256)
     features, labels = train_iter.tensors
     return features[:20000], labels[:20000]
-
-
-def test_notebook_defs_reports_missing_name():
-    with pytest.raises(LookupError, match="defines 'no_such_fn' 0 times"):
-        notebook_defs(SCRATCH, ["no_such_fn"])
 
 
 # -- the pieces -------------------------------------------------------------
