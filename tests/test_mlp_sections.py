@@ -1,0 +1,213 @@
+"""The MLP sections: the notebooks' own code, checked.
+
+The scratch section writes ``uniform``, ``relu`` and ``net`` in the open;
+the concise section writes ``init_weights``. These tests take the
+definitions out of the committed notebooks (so they test what the reader
+sees) and check that
+
+* ``relu`` agrees with ``torch.relu`` in value and gradient, also at 0;
+* ``net`` computes ``ReLU(X W1 + b1) W2 + b2`` and ``uniform`` and
+  ``init_weights`` draw from ``U(-1/sqrt(d_in), 1/sqrt(d_in))``;
+* the scratch MLP (summed per-example loss, ``d2l.sgd``) and the concise
+  one (``nn.Sequential``, mean loss, ``torch.optim.SGD``), started from the
+  same weights and fed the same minibatches, end one epoch with the same
+  parameters (1e-5), and that this comparison does fail when the batch
+  order or the gradient scaling differs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import d2lutils as d2l
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "chapters" / "multilayer-perceptrons"
+SCRATCH = CHAPTER / "mlp-scratch.ipynb"
+CONCISE = CHAPTER / "mlp-concise.ipynb"
+
+_spec = importlib.util.spec_from_file_location(
+    "_notebook_copies", Path(__file__).with_name("test_notebook_copies.py")
+)
+_copies = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_copies)
+notebook_function = _copies.notebook_function
+
+LR = 0.5  # the learning rate both sections train with
+
+
+@pytest.fixture(scope="module")
+def relu():
+    return notebook_function(SCRATCH, "relu")
+
+
+def scratch_net(relu, W1, b1, W2, b2):
+    """The notebook's ``net`` bound to the given parameters."""
+    return notebook_function(
+        SCRATCH, "net",
+        {"relu": relu, "W1": W1, "b1": b1, "W2": W2, "b2": b2,
+         "num_inputs": 784},
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fashion_subset():
+    """The first 20000 training images (78 full batches of 256 and one of
+    32, so the partial last batch is exercised)."""
+    train_iter, _ = d2l.load_data_fashion_mnist(256)
+    features, labels = train_iter.tensors
+    return features[:20000], labels[:20000]
+
+
+# -- the pieces -------------------------------------------------------------
+
+
+def test_relu_matches_torch_values_and_gradients(relu, generator):
+    X = torch.randn(500, generator=generator, dtype=torch.float64)
+    X[::7] = 0.0  # exact zeros: the convention ReLU'(0) = 0
+    X1 = X.clone().requires_grad_(True)
+    X2 = X.clone().requires_grad_(True)
+    torch.testing.assert_close(relu(X1), torch.relu(X2))
+    (g1,) = torch.autograd.grad(relu(X1).sum(), X1)
+    (g2,) = torch.autograd.grad(torch.relu(X2).sum(), X2)
+    torch.testing.assert_close(g1, g2)
+    assert g1[0].item() == 0.0  # X[0] == 0
+
+
+def test_net_is_relu_mlp(relu, generator):
+    def rand(*shape):
+        return torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+    W1, b1, W2, b2 = rand(784, 256), rand(256), rand(256, 10), rand(10)
+    net = scratch_net(relu, W1, b1, W2, b2)
+    X = torch.rand(6, 1, 28, 28, generator=generator, dtype=torch.float64)
+    expected = torch.relu(X.reshape(6, 784) @ W1 + b1) @ W2 + b2
+    torch.testing.assert_close(net(X), expected)
+
+
+def test_scratch_init_is_uniform_with_bound_one_over_sqrt_d_in():
+    uniform = notebook_function(SCRATCH, "uniform")
+    torch.manual_seed(0)
+    W = uniform((784, 256), 784)
+    bound = 1 / math.sqrt(784)
+    assert W.shape == (784, 256) and W.requires_grad
+    assert W.abs().max() <= bound < 1.01 * W.abs().max()
+    assert W.std().item() == pytest.approx(bound / math.sqrt(3), rel=0.01)
+
+
+def test_concise_init_weights_matches_nn_linear_bound():
+    init_weights = notebook_function(CONCISE, "init_weights")
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
+                        nn.Linear(256, 10))  # fmt: skip
+    with torch.no_grad():
+        for p in net.parameters():
+            p.fill_(7.0)  # so that we see every parameter redrawn
+    net.apply(init_weights)
+    for layer in (net[1], net[3]):
+        bound = 1 / math.sqrt(layer.in_features)
+        for p in (layer.weight, layer.bias):
+            assert p.abs().max() <= bound
+        assert layer.weight.std().item() == pytest.approx(
+            bound / math.sqrt(3), rel=0.05
+        )
+
+
+# -- scratch and concise agree ----------------------------------------------
+#
+# The two implementations do the same arithmetic in a different order
+# (summed loss / batch size vs mean loss), so float32 rounding differs in
+# the last bits. At the sections' learning rate 0.5 one epoch of training
+# amplifies those bits to about 1e-2; in float64 the runs agree to about
+# 1e-12. So the check at lr 0.5 runs in float64, and a float32 check runs
+# at lr 0.1, where the amplification is mild.
+
+
+@pytest.fixture(scope="module")
+def init_params():
+    g = torch.Generator().manual_seed(0)
+
+    def draw(shape, d_in):
+        return (torch.rand(shape, generator=g) * 2 - 1) / math.sqrt(d_in)
+
+    return (draw((784, 256), 784), draw(256, 784), draw((256, 10), 256),
+            draw(10, 256))  # fmt: skip
+
+
+def one_epoch_each(relu, data, init_params, *, seed_scratch, seed_concise,
+                   lr=0.5, dtype=torch.float64,
+                   scratch_divides_by=None):  # fmt: skip
+    """One epoch of the scratch and of the concise MLP from the same start.
+
+    ``scratch_divides_by`` overrides the batch size the scratch updater
+    divides by (to check that a wrong gradient scale is caught).
+    """
+    features, labels = data
+    features = features.to(dtype)
+    params = [p.to(dtype).clone().requires_grad_(True) for p in init_params]
+    net = scratch_net(relu, *params)
+    loader = d2l.ArrayLoader((features, labels), 256, generator=seed_scratch)
+
+    def updater(batch_size):
+        d2l.sgd(params, lr, scratch_divides_by or batch_size)
+
+    d2l.train_epoch_ch3(
+        net, loader, nn.CrossEntropyLoss(reduction="none"), updater
+    )
+
+    concise = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
+                            nn.Linear(256, 10)).to(dtype)  # fmt: skip
+    W1, b1, W2, b2 = init_params
+    with torch.no_grad():
+        concise[1].weight.copy_(W1.T)
+        concise[1].bias.copy_(b1)
+        concise[3].weight.copy_(W2.T)
+        concise[3].bias.copy_(b2)
+    loader = d2l.ArrayLoader((features, labels), 256, generator=seed_concise)
+    d2l.train_epoch_ch3(
+        concise, loader, nn.CrossEntropyLoss(),
+        torch.optim.SGD(concise.parameters(), lr=lr),
+    )  # fmt: skip
+    got_scratch = [p.detach() for p in params]
+    got_concise = [concise[1].weight.detach().T, concise[1].bias.detach(),
+                   concise[3].weight.detach().T, concise[3].bias.detach()]
+    return got_scratch, got_concise
+
+
+@pytest.mark.parametrize(
+    "lr, dtype", [(LR, torch.float64), (0.1, torch.float32)]
+)
+def test_scratch_and_concise_agree_after_one_epoch(relu, fashion_subset,
+                                                   init_params, lr, dtype):
+    scratch, concise = one_epoch_each(
+        relu, fashion_subset, init_params, seed_scratch=3, seed_concise=3,
+        lr=lr, dtype=dtype,
+    )  # fmt: skip
+    for start, p_s, p_c in zip(init_params, scratch, concise):
+        moved = (p_s - start.to(dtype)).abs().max()
+        assert moved > 0.005  # training really changed every parameter
+        torch.testing.assert_close(p_s, p_c, rtol=0, atol=1e-5)
+
+
+def test_agreement_check_fails_for_another_batch_order(relu, fashion_subset,
+                                                       init_params):
+    scratch, concise = one_epoch_each(
+        relu, fashion_subset, init_params, seed_scratch=3, seed_concise=4
+    )
+    assert max((s - c).abs().max() for s, c in zip(scratch, concise)) > 1e-3
+
+
+def test_agreement_check_fails_for_a_wrong_gradient_scale(
+    relu, fashion_subset, init_params
+):
+    scratch, concise = one_epoch_each(
+        relu, fashion_subset, init_params, seed_scratch=3, seed_concise=3,
+        scratch_divides_by=128,
+    )  # fmt: skip
+    assert max((s - c).abs().max() for s, c in zip(scratch, concise)) > 1e-3
