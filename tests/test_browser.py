@@ -337,6 +337,29 @@ def test_page(loaded, html_root, page_path):
         assert n_math > 0, "the source has $...$ maths, the page has none"
     merrors = page.locator("mjx-merror").all_text_contents()
     assert not merrors, f"TeX errors: {merrors}"
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll('div.math')].filter(d => {
+          const c = d.querySelector('mjx-container');
+          const m = c && c.querySelector('mjx-math');
+          if (!m) return false;
+          const db = d.getBoundingClientRect(), cb = c.getBoundingClientRect();
+          const mb = m.getBoundingClientRect();
+          // overflow to the left can never be scrolled into view
+          if (mb.left < db.left - 1) return true;
+          // overflow to the right is fine only inside a scrolling box
+          const scrolls = c.scrollWidth > c.clientWidth + 1
+                          && cb.right <= db.right + 1;
+          return mb.right > db.right + 1 && !scrolls;
+        }).map(d => {  // report the TeX source of each clipped formula
+          const items = MathJax.startup.document.getMathItemsWithin(d);
+          return (items[0] ? items[0].math : d.textContent).trim()
+            .replace(/\\s+/g, ' ').slice(0, 90);
+        })"""
+    )
+    assert not clipped, (
+        "display maths cut off (wider than the text column and not "
+        f"scrollable; split it over lines or shorten it): {clipped}"
+    )
     raw = page.evaluate(
         """(pattern) => {
           const re = new RegExp(pattern);
