@@ -307,8 +307,8 @@ def test_every_built_page_is_tested(html_root):
         and "_sources" not in p.relative_to(html_root).parts
     }
     assert built == set(PAGES), (
-        f"untested pages: {sorted(built - set(PAGES))}; "
-        f"missing pages: {sorted(set(PAGES) - built)}"
+        f"pages not in the toc: {sorted(built - set(PAGES))} (stale? "
+        f"`make clean book`); missing: {sorted(set(PAGES) - built)}"
     )
 
 
