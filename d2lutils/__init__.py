@@ -13,7 +13,9 @@ Modules, each readable in one sitting:
 * :mod:`d2lutils.train` -- the chapter-3 model pieces and ``train_ch3``;
 * :mod:`d2lutils.plot` -- plots on a matplotlib ``Axes`` and a live plot;
 * :mod:`d2lutils.widgets` -- ``slider``: a hyperparameter slider for
-  Jupyter, Colab, the rendered book and scripts.
+  Jupyter, Colab, the rendered book and scripts;
+* :mod:`d2lutils.model_selection` -- ``k_fold`` splits, polynomial
+  features and ``train_regression``, a loop that records train/test loss.
 """
 
 from .core import normalize_generator, set_seed, try_gpu
