@@ -347,8 +347,10 @@ def test_page(loaded, html_root, page_path):
           // overflow to the left can never be scrolled into view
           if (mb.left < db.left - 1) return true;
           // overflow to the right is fine only inside a scrolling box
-          const scrolls = c.scrollWidth > c.clientWidth + 1
-                          && cb.right <= db.right + 1;
+          const scrolls = (c.scrollWidth > c.clientWidth + 1
+                           && cb.right <= db.right + 1)
+            || (d.scrollWidth > d.clientWidth + 1
+                && ['auto', 'scroll'].includes(getComputedStyle(d).overflowX));
           return mb.right > db.right + 1 && !scrolls;
         }).map(d => {  // report the TeX source of each clipped formula
           const items = MathJax.startup.document.getMathItemsWithin(d);
