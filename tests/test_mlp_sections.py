@@ -17,12 +17,12 @@ sees) and check that
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import pytest
 import torch
+from notebook_tools import notebook_function
 from torch import nn
 
 import d2lutils as d2l
@@ -32,12 +32,6 @@ CHAPTER = ROOT / "chapters" / "multilayer-perceptrons"
 SCRATCH = CHAPTER / "mlp-scratch.ipynb"
 CONCISE = CHAPTER / "mlp-concise.ipynb"
 
-_spec = importlib.util.spec_from_file_location(
-    "_notebook_copies", Path(__file__).with_name("test_notebook_copies.py")
-)
-_copies = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_copies)
-notebook_function = _copies.notebook_function
 
 LR = 0.5  # the learning rate both sections train with
 

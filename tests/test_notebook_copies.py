@@ -7,122 +7,24 @@ drift apart, the tests here take each ``def`` out of the notebook, execute
 it alone, and check that it behaves exactly like the library version on
 several inputs.
 
-:func:`notebook_function` is the reusable part. Other test files can use
-it, e.g. for the softmax or MLP sections::
-
-    from tests.test_notebook_copies import notebook_function
-
-    softmax = notebook_function(
-        "chapters/linear-networks/softmax-regression-scratch.ipynb",
-        "softmax")
-
-(``python -m pytest`` from the repository root, as the Makefile runs it,
-puts the root on ``sys.path``; with a bare ``pytest`` load this file by
-path with ``importlib.util.spec_from_file_location`` instead.)
+The extraction helper, :func:`notebook_tools.notebook_function`, is shared
+with the softmax and MLP section tests; its own tests are here.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Optional, Union
 
 import pytest
 import torch
-from torch import nn
+from notebook_tools import ROOT, notebook_function
 
 import d2lutils as d2l
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / "chapters/linear-networks/linear-regression-scratch.ipynb"
-
-
-def _cell_source(cell: dict) -> str:
-    src = cell.get("source", "")
-    text = "".join(src) if isinstance(src, list) else src
-    # IPython magics and shell escapes are not Python: blank them out so
-    # that the rest of the cell still parses (line numbers are kept).
-    return "\n".join(
-        "" if line.lstrip().startswith(("%", "!")) else line
-        for line in text.splitlines()
-    )
-
-
-def notebook_function(
-    nb_path: Union[str, Path],
-    name: str,
-    namespace: Optional[Mapping[str, Any]] = None,
-) -> Callable:
-    """Return the function ``name`` as defined in a notebook's code cells.
-
-    Only the ``def`` itself is executed (with its decorators), not the rest
-    of its cell, in a fresh namespace holding ``torch``, ``nn``, ``math``
-    and whatever ``namespace`` adds (e.g. other notebook functions the
-    definition calls).
-
-    Parameters
-    ----------
-    nb_path : path of the ``.ipynb`` file, absolute or relative to the
-        repository root.
-    name : the function's name.
-    namespace : extra globals for the definition.
-
-    Raises
-    ------
-    FileNotFoundError
-        if the notebook does not exist.
-    LookupError
-        if no code cell defines ``name`` at its top level.
-    ValueError
-        if more than one code cell defines ``name`` (ambiguous).
-
-    Examples
-    --------
-    >>> linreg = notebook_function(
-    ...     "chapters/linear-networks/linear-regression-scratch.ipynb",
-    ...     "linreg")
-    >>> linreg(torch.ones(1, 2), torch.ones(2, 1), torch.tensor(0.5))
-    tensor([[2.5000]])
-    """
-    path = Path(nb_path)
-    if not path.is_absolute():
-        path = ROOT / path
-    if not path.is_file():
-        raise FileNotFoundError(f"no notebook at {path}")
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    found = []
-    for i, cell in enumerate(cells):
-        if cell.get("cell_type") != "code":
-            continue
-        source = _cell_source(cell)
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name == name:
-                found.append((i, source, node))
-    if not found:
-        raise LookupError(
-            f"no code cell of {path.name} defines a function {name!r} at "
-            "its top level; check the name or the notebook path"
-        )
-    if len(found) > 1:
-        where = ", ".join(str(i) for i, _, _ in found)
-        raise ValueError(
-            f"{path.name} defines {name!r} in several cells ({where}); "
-            "keep one definition so that the tests know which to check"
-        )
-    i, source, node = found[0]
-    module = ast.Module(body=[node], type_ignores=[])
-    code = compile(module, f"{path.name}[cell {i}]", "exec")
-    env: dict[str, Any] = {"torch": torch, "nn": nn, "math": math}
-    env.update(namespace or {})
-    exec(code, env)
-    return env[name]
 
 
 # -- the helper itself ----------------------------------------------------

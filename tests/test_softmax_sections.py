@@ -16,11 +16,11 @@ sees, not a copy) and check that
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
+from notebook_tools import notebook_function
 from torch import nn
 from torch.nn import functional as F
 
@@ -29,15 +29,6 @@ import d2lutils as d2l
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "linear-networks"
 SCRATCH = CHAPTER / "softmax-regression-scratch.ipynb"
 CONCISE = CHAPTER / "softmax-regression-concise.ipynb"
-
-
-# One extraction helper for the whole book: the linear-regression tests'.
-_spec = importlib.util.spec_from_file_location(
-    "_notebook_copies", Path(__file__).with_name("test_notebook_copies.py")
-)
-_copies = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_copies)
-notebook_function = _copies.notebook_function
 
 
 def notebook_defs(nb_path: Path, names: list[str], **globals_) -> dict:
