@@ -1,6 +1,6 @@
 # The two commands a reader needs first:
 #   make book   create .venv, install everything, build the HTML book
-#   make test   unit tests, notebook checks, the book, nbval, browser test
+#   make test   lint, unit tests, notebook checks, the book, nbval, browser
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -80,10 +80,12 @@ browser: $(STAMP)
 colab-cells: $(STAMP)
 	$(BIN)/python tests/colab_cell.py --write
 
-test: unit book nbval browser
+test: lint unit book nbval browser
 
+# ruff (configured in pyproject.toml) over the package, tests, benchmarks and
+# the code cells of every notebook (lines <= 79 characters, as in the book).
 lint: $(STAMP)
-	$(BIN)/ruff check d2lutils tests benchmarks
+	$(BIN)/ruff check d2lutils tests benchmarks chapters
 
 bench: $(STAMP) data
 	$(BIN)/python benchmarks/bench_data.py
