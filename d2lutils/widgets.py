@@ -32,11 +32,12 @@ The mode comes from the environment variable ``D2LUTILS_SLIDER_MODE``
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import itertools
 import json
 import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
@@ -418,6 +419,11 @@ _SCRIPT = """(function () {
 })();"""
 
 
+# Numbers the static sliders made in this process, so that two sliders with
+# the same figures on one page still get different element ids.
+_SLIDER_COUNT = itertools.count()
+
+
 def _json_for_script(obj: Any) -> str:
     # Safe inside <script>: no "</script>", no HTML-significant characters.
     text = json.dumps(obj)
@@ -460,10 +466,13 @@ def static_html(
         )
     if not 0 <= default_index < n:
         raise ValueError(f"default_index {default_index} not in [0, {n})")
-    uid = "d2l-slider-" + uuid.uuid4().hex[:12]
     frames = [_b64(p) for p in pngs]
     alts = [f"figure for {name} = {t}" for t in labels]
     data = {"labels": list(labels), "alts": alts, "frames": frames}
+    # An id from the content and a counter, not a random one: rebuilding
+    # the book gives the same HTML.
+    digest = hashlib.sha1(json.dumps(data).encode()).hexdigest()[:8]
+    uid = f"d2l-slider-{digest}-{next(_SLIDER_COUNT)}"
     k = default_index
     esc = html.escape
     return (

@@ -440,3 +440,18 @@ def test_in_a_kernel_shows_exactly_one_output(monkeypatch, mode, mime):
     assert mime in out["data"]
     expected = "static 3" if mode == "static" else "widget 1"
     assert nb.cells[1].outputs[0]["text"].strip() == expected
+
+
+def test_static_html_ids_are_repeatable_and_distinct():
+    """Same figures give the same id prefix; two sliders never share one."""
+    import re
+
+    from d2lutils.widgets import static_html
+
+    a = static_html([b"x", b"y"], ["0", "1"], 0, "λ")
+    b = static_html([b"x", b"y"], ["0", "1"], 0, "λ")
+    id_a = re.search(r'class="d2l-slider" id="([^"]+)"', a).group(1)
+    id_b = re.search(r'class="d2l-slider" id="([^"]+)"', b).group(1)
+    assert id_a != id_b
+    assert id_a.rsplit("-", 1)[0] == id_b.rsplit("-", 1)[0]
+    assert f'getElementById("{id_a}")' in a
