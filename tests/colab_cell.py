@@ -32,10 +32,9 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from notebook_tools import CHAPTERS, ROOT, chapter_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "_config.yml"
-CHAPTERS = ROOT / "chapters"
 TAG = "remove-cell"
 FIRST_LINE = "# Colab only: install d2lutils, the book's helper package."
 
@@ -76,11 +75,7 @@ def cell_source(url: str) -> str:
 
 def notebooks(root: Path = CHAPTERS) -> list[Path]:
     """Every notebook of the book, in a stable order."""
-    return sorted(
-        p
-        for p in Path(root).rglob("*.ipynb")
-        if ".ipynb_checkpoints" not in p.parts
-    )
+    return chapter_notebooks(root)
 
 
 def _is_install_cell(cell) -> bool:

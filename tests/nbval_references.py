@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-
-ROOT = Path(__file__).resolve().parents[1]
+from notebook_tools import ROOT, chapter_notebooks
 
 
 def main(build: Path) -> int:
@@ -31,11 +30,9 @@ def main(build: Path) -> int:
     cache = get_cache(cache_path)
     out_root = build / "nbval"
     shutil.rmtree(out_root, ignore_errors=True)
-    notebooks = sorted((ROOT / "chapters").rglob("*.ipynb"))
+    notebooks = chapter_notebooks()
     missing = []
     for path in notebooks:
-        if ".ipynb_checkpoints" in path.parts:
-            continue
         nb = nbformat.read(path, as_version=4)
         try:
             _, merged = cache.merge_match_into_notebook(nb)

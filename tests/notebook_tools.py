@@ -1,11 +1,17 @@
-"""Take one function definition out of a chapter notebook, for the tests.
+"""What the tests need to know about the chapters, in one place.
+
+* :func:`chapter_notebooks` -- every notebook under ``chapters/``;
+* :func:`toc_docnames` -- every page ``_toc.yml`` lists, root first;
+* :func:`notebook_function` -- one function definition taken out of a
+  notebook.
 
 A from-scratch section defines its pieces (``linreg``, ``softmax``,
 ``relu``, ...) in the open, where the reader sees them. The tests take each
 ``def`` out of the committed notebook with :func:`notebook_function`,
 execute it alone and compare it with PyTorch and with the ``d2lutils``
 copy, so the notebook and the package cannot drift apart. (``tests/`` is on
-pytest's ``pythonpath``: ``from notebook_tools import notebook_function``.)
+pytest's ``pythonpath``, and is ``sys.path[0]`` for the scripts in it:
+``from notebook_tools import notebook_function``.)
 """
 
 from __future__ import annotations
@@ -18,11 +24,43 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 import torch
+import yaml
 from torch import nn
 
-__all__ = ["ROOT", "notebook_function"]
+__all__ = [
+    "CHAPTERS", "ROOT", "chapter_notebooks", "notebook_function",
+    "toc_docnames",
+]  # fmt: skip
 
 ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+
+
+def chapter_notebooks(root: Path = CHAPTERS) -> list[Path]:
+    """Every notebook of the book (checkpoints excluded), sorted."""
+    return sorted(
+        p for p in Path(root).rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    )  # fmt: skip
+
+
+def toc_docnames(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every document ``_toc.yml`` lists, root first, without suffixes."""
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    names = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                names.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [str(Path(name).with_suffix("")) for name in names]
 
 
 def _cell_source(cell: dict) -> str:

@@ -37,8 +37,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+from notebook_tools import ROOT, toc_docnames
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -61,26 +61,7 @@ pytestmark = pytest.mark.browser
 
 
 # -- what pages the book has --------------------------------------------------
-def _toc_docnames(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
-    """Every document the table of contents lists, root first."""
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    names = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                names.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return [posixpath.splitext(name)[0] for name in names]
-
-
-DOCNAMES = _toc_docnames()
+DOCNAMES = toc_docnames()
 NOTEBOOK_PAGES = {
     f"{doc}.html": f"{doc}.ipynb"
     for doc in DOCNAMES

@@ -12,10 +12,10 @@ import json
 import re
 
 import pytest
-from notebook_tools import ROOT
+from notebook_tools import ROOT, chapter_notebooks
 
 GLOSSARY = ROOT / "chapters" / "appendix" / "glossary.md"
-PAGES = sorted((ROOT / "chapters").rglob("*.ipynb")) + [
+PAGES = chapter_notebooks() + [
     ROOT / "chapters" / "index.md"
 ]
 HAN = re.compile(r"[\u4e00-\u9fff]")

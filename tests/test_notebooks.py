@@ -15,13 +15,9 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
+from notebook_tools import ROOT, chapter_notebooks, toc_docnames
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(
-    p for p in (ROOT / "chapters").rglob("*.ipynb")
-    if ".ipynb_checkpoints" not in p.parts
-)  # fmt: skip
+NOTEBOOKS = chapter_notebooks()
 IDS = [str(p.relative_to(ROOT / "chapters")) for p in NOTEBOOKS]
 
 
@@ -32,23 +28,6 @@ def _cells(path: Path) -> list[dict]:
 def _source(cell: dict) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
-
-
-def _toc_files() -> set[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = {toc["root"]}
-
-    def walk(entries):
-        for e in entries or []:
-            if "file" in e:
-                files.add(e["file"])
-            walk(e.get("sections"))
-            walk(e.get("chapters"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return files
 
 
 def test_there_are_notebooks():
@@ -70,7 +49,7 @@ def test_notebook_has_no_outputs(path):
 
 
 def test_toc_and_files_agree():
-    toc = _toc_files()
+    toc = set(toc_docnames())
     pages = {
         str(p.relative_to(ROOT).with_suffix(""))
         for p in (ROOT / "chapters").rglob("*")
