@@ -25,10 +25,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .core import in_notebook
+
 __all__ = [
     "Animator",
     "draw_network",
-    "in_notebook",
     "plot",
     "plot_history",
     "set_figsize",
@@ -36,16 +37,6 @@ __all__ = [
 ]
 
 _FMTS = ("-", "m--", "g-.", "r:", "c-", "y--")
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter/Colab kernel, False in scripts and terminals."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
 
 
 def set_figsize(figsize: tuple[float, float] = (3.5, 2.5)) -> None:

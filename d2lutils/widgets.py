@@ -45,7 +45,7 @@ from typing import Any, Callable, Union
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from .plot import in_notebook
+from .core import in_notebook
 
 __all__ = [
     "MODE_ENV_VAR",

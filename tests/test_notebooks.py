@@ -2,8 +2,8 @@
 
 * committed without outputs or execution counts (the book build runs them);
 * every notebook is in ``_toc.yml`` and every toc entry exists;
-* ``# NBVAL_CHECK_OUTPUT`` markers stand alone on a line, where nbval sees
-  them (a marker at the end of a code line is silently ignored);
+* no ``NBVAL`` comment in a cell's source: nbval reads cell tags
+  (``nbval-check-output``), which the reader does not see;
 * each section ends with exercises: a hidden solution and a cell that checks
   it with ``assert``.
 """
@@ -61,14 +61,14 @@ def test_toc_and_files_agree():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_nbval_markers_stand_alone(path):
+def test_no_test_machinery_in_sources(path):
+    """nbval reads cell tags; a comment marker would show on the page."""
     for i, cell in enumerate(_cells(path)):
-        for line in _source(cell).splitlines():
-            if "NBVAL_" in line:
-                assert re.fullmatch(r"\s*#\s*NBVAL_[A-Z_]+\s*", line), (
-                    f"{path.name} cell {i}: nbval only sees a marker alone on "
-                    f"its own comment line, got {line!r}"
-                )
+        assert "NBVAL" not in _source(cell), (
+            f"{path.name} cell {i}: use the cell tag nbval-check-output "
+            "(or nbval-ignore-output, nbval-skip), not a comment the "
+            "reader sees"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
