@@ -91,6 +91,20 @@ def test_section_ends_with_checked_exercises(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_solutions_start_collapsed_in_jupyterlab(path):
+    """hide-input folds a solution in the book; JupyterLab needs its own
+    flag, ``metadata.jupyter.source_hidden``, to fold it there."""
+    for i, cell in enumerate(_cells(path)):
+        meta = cell.get("metadata", {})
+        if "hide-input" in meta.get("tags", []):
+            assert meta.get("jupyter", {}).get("source_hidden") is True, (
+                f"{path.name} cell {i} is tagged hide-input but is not "
+                "collapsed in JupyterLab: set metadata.jupyter."
+                "source_hidden = true"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_metadata(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
