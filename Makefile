@@ -86,6 +86,7 @@ test: lint unit book nbval browser
 # the code cells of every notebook (lines <= 79 characters, as in the book).
 lint: $(STAMP)
 	$(BIN)/ruff check d2lutils tests benchmarks chapters
+	$(BIN)/ruff format --check d2lutils tests benchmarks
 
 bench: $(STAMP) data
 	$(BIN)/python benchmarks/bench_data.py

@@ -100,11 +100,14 @@ def main() -> None:
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, generator=0)
     X_train, y_train = train_iter.tensors
     dl_train = DataLoader(
-        TensorDataset(X_train, y_train), batch_size=256,
+        TensorDataset(X_train, y_train),
+        batch_size=256,
         sampler=SamePermutations(len(y_train), seed=0),
     )
-    readers = {"load_data_fashion_mnist": train_iter,
-               "DataLoader(TensorDataset(...))": dl_train}
+    readers = {
+        "load_data_fashion_mnist": train_iter,
+        "DataLoader(TensorDataset(...))": dl_train,
+    }
     nets = {name: make_net(state) for name in readers}
     loss = nn.CrossEntropyLoss(reduction="none")
     times = {name: [] for name in readers}
@@ -116,20 +119,26 @@ def main() -> None:
             t0 = time.perf_counter()
             d2l.train_epoch_ch3(net, loader, loss, opt)
             times[name].append(time.perf_counter() - t0)
-    reads = {name: statistics.median(read_only(r) for _ in range(3))
-             for name, r in readers.items()}
+    reads = {
+        name: statistics.median(read_only(r) for _ in range(3))
+        for name, r in readers.items()
+    }
 
     print(f"softmax regression, batch 256, median of {args.epochs} epochs:")
     med = {}
     for name in readers:
         med[name] = statistics.median(times[name])
         acc = d2l.evaluate_accuracy(nets[name][0], test_iter)
-        print(f"  {name:31s} {med[name]:.3f} s/epoch "
-              f"(reading alone {reads[name]:.3f} s), test acc {acc:.4f}")
+        print(
+            f"  {name:31s} {med[name]:.3f} s/epoch "
+            f"(reading alone {reads[name]:.3f} s), test acc {acc:.4f}"
+        )
     fast, slow = med.values()
     read_fast, read_slow = reads.values()
-    print(f"  ratio: {slow / fast:.1f}x faster per epoch, "
-          f"{read_slow / read_fast:.1f}x faster reading")
+    print(
+        f"  ratio: {slow / fast:.1f}x faster per epoch, "
+        f"{read_slow / read_fast:.1f}x faster reading"
+    )
 
 
 if __name__ == "__main__":

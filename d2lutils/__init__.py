@@ -5,20 +5,42 @@ The names follow *Dive into Deep Learning* so its readers feel at home::
     import d2lutils as d2l
     train_iter, test_iter = d2l.load_data_fashion_mnist(256)
 
-Modules, each readable in one sitting:
+Modules, each with one job and readable in one sitting:
 
-* :mod:`d2lutils.core` -- ``set_seed``, ``try_gpu`` and the one randomness
-  convention (``generator=None | int | torch.Generator``);
-* :mod:`d2lutils.data` -- synthetic data, minibatches, Fashion-MNIST;
-* :mod:`d2lutils.train` -- the chapter-3 model pieces and ``train_ch3``;
+* :mod:`d2lutils.core` -- ``set_seed``, ``try_gpu``, the one randomness
+  convention (``generator=None | int | torch.Generator``), ``check_int``
+  and ``in_notebook``;
+* :mod:`d2lutils.data` -- synthetic data and minibatches;
+* :mod:`d2lutils.fashion_mnist` -- the Fashion-MNIST files, found,
+  checked and cached;
+* :mod:`d2lutils.scratch` -- the from-scratch pieces of the first sections
+  (``linreg``, ``squared_loss``, ``sgd``, ``accuracy``, ``SGDUpdater``);
+* :mod:`d2lutils.train` -- the one training loop ``train`` and its
+  ``History``; ``train_ch3`` and ``evaluate_accuracy`` under d2l's names;
+* :mod:`d2lutils.callbacks` -- hooks for the loop: ``LRSchedule``,
+  ``EarlyStopping``, ``Record``, ``Animate``;
+* :mod:`d2lutils.twins` -- ``train_twins``: scratch and concise trained on
+  the same batches from the same start, compared;
 * :mod:`d2lutils.plot` -- plots on a matplotlib ``Axes`` and a live plot;
 * :mod:`d2lutils.widgets` -- ``slider``: a hyperparameter slider for
   Jupyter, Colab, the rendered book and scripts;
-* :mod:`d2lutils.model_selection` -- ``k_fold`` splits, polynomial
-  features and ``train_regression``, a loop that records train/test loss.
+* :mod:`d2lutils.model_selection` -- ``k_fold`` splits and polynomial
+  features.
 """
 
-from .core import normalize_generator, set_seed, try_gpu
+from importlib.metadata import PackageNotFoundError, version
+
+from .callbacks import (
+    Animate,
+    Callback,
+    EarlyStopping,
+    LRSchedule,
+    Record,
+    TrainState,
+    cosine_schedule,
+    set_lr,
+)
+from .core import check_int, normalize_generator, set_seed, try_gpu
 from .data import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_CLASSES_ZH,
@@ -31,12 +53,7 @@ from .data import (
     synthetic_data,
 )
 from .fashion_mnist import FashionMNISTError
-from .model_selection import (
-    RegressionHistory,
-    k_fold,
-    polynomial_features,
-    train_regression,
-)
+from .model_selection import k_fold, polynomial_features
 from .plot import (
     Animator,
     draw_network,
@@ -45,38 +62,52 @@ from .plot import (
     set_figsize,
     show_images,
 )
+from .scratch import SGDUpdater, accuracy, linreg, sgd, squared_loss
 from .train import (
     Accumulator,
+    History,
     Timer,
-    TrainHistory,
-    accuracy,
+    evaluate,
     evaluate_accuracy,
-    linreg,
     predict_ch3,
-    sgd,
-    squared_loss,
+    train,
     train_ch3,
     train_epoch_ch3,
 )
+from .twins import Twin, TwinRun, train_twins
 from .widgets import SliderError, SliderRecord, slider, slider_mode
 
-__version__ = "0.1.0"
+try:  # the one place the version is written is pyproject.toml
+    __version__ = version("d2lutils")
+except PackageNotFoundError:  # imported from a source tree, not installed
+    __version__ = "unknown"
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_CLASSES_ZH",
     "Accumulator",
+    "Animate",
     "Animator",
     "ArrayLoader",
+    "Callback",
+    "EarlyStopping",
     "FashionMNISTError",
-    "RegressionHistory",
+    "History",
+    "LRSchedule",
+    "Record",
+    "SGDUpdater",
     "SliderError",
     "SliderRecord",
     "Timer",
-    "TrainHistory",
+    "TrainState",
+    "Twin",
+    "TwinRun",
     "accuracy",
+    "check_int",
+    "cosine_schedule",
     "data_iter",
     "draw_network",
+    "evaluate",
     "evaluate_accuracy",
     "get_fashion_mnist_labels",
     "k_fold",
@@ -90,6 +121,7 @@ __all__ = [
     "polynomial_features",
     "predict_ch3",
     "set_figsize",
+    "set_lr",
     "set_seed",
     "sgd",
     "show_images",
@@ -97,8 +129,9 @@ __all__ = [
     "slider_mode",
     "squared_loss",
     "synthetic_data",
+    "train",
     "train_ch3",
     "train_epoch_ch3",
-    "train_regression",
+    "train_twins",
     "try_gpu",
 ]

@@ -38,8 +38,9 @@ __all__ = [
 GeneratorLike = Optional[Union[int, torch.Generator]]
 
 
-def check_int(value: Any, name: str, *, min_value: Optional[int] = None
-              ) -> int:  # fmt: skip
+def check_int(
+    value: Any, name: str, *, min_value: Optional[int] = None
+) -> int:
     """Return ``value`` as a Python ``int``, or raise naming ``name``.
 
     Accepts ``int`` and integer scalars of NumPy and torch (anything

@@ -118,9 +118,7 @@ def synthetic_data(
     if isinstance(num_examples, bool) or not isinstance(num_examples, int):
         raise TypeError("num_examples must be an int")
     if num_examples <= 0:
-        raise ValueError(
-            f"num_examples must be positive, got {num_examples}"
-        )
+        raise ValueError(f"num_examples must be positive, got {num_examples}")
     if noise < 0:
         raise ValueError(f"noise is a standard deviation, got {noise} < 0")
     g = normalize_generator(generator)

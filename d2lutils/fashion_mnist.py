@@ -43,13 +43,29 @@ __all__ = [
 ]
 
 FASHION_MNIST_CLASSES = (
-    "t-shirt", "trouser", "pullover", "dress", "coat",
-    "sandal", "shirt", "sneaker", "bag", "ankle boot",
-)  # fmt: skip
+    "t-shirt",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+)
 FASHION_MNIST_CLASSES_ZH = (
-    "T恤", "裤子", "套衫", "连衣裙", "外套",
-    "凉鞋", "衬衫", "运动鞋", "包", "短靴",
-)  # fmt: skip
+    "T恤",
+    "裤子",
+    "套衫",
+    "连衣裙",
+    "外套",
+    "凉鞋",
+    "衬衫",
+    "运动鞋",
+    "包",
+    "短靴",
+)
 
 #: Debian/Ubuntu's ``dataset-fashion-mnist`` installs the files here.
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -63,22 +79,26 @@ MIRRORS = [
 # name -> (file stem, number of items, SHA-256 of the decompressed IDX file)
 _FILES = {
     "train_images": (
-        "train-images-idx3-ubyte", 60000,
+        "train-images-idx3-ubyte",
+        60000,
         "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     ),
     "train_labels": (
-        "train-labels-idx1-ubyte", 60000,
+        "train-labels-idx1-ubyte",
+        60000,
         "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
     ),
     "test_images": (
-        "t10k-images-idx3-ubyte", 10000,
+        "t10k-images-idx3-ubyte",
+        10000,
         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
     ),
     "test_labels": (
-        "t10k-labels-idx1-ubyte", 10000,
+        "t10k-labels-idx1-ubyte",
+        10000,
         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     ),
-}  # fmt: skip
+}
 _IMAGE_SIZE = (28, 28)
 _CACHE_VERSION = 1
 
@@ -165,9 +185,7 @@ def read_idx(
     size = int(np.prod(dims))
     if len(raw) - header != size:
         what = "truncated" if len(raw) - header < size else "too long"
-        raise fail(
-            f"{what}: {len(raw) - header} data bytes, expected {size}"
-        )
+        raise fail(f"{what}: {len(raw) - header} data bytes, expected {size}")
     data = np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
     if ndim == 1 and data.max() > 9:
         raise fail(f"has label {int(data.max())}, outside 0..9")
@@ -268,16 +286,22 @@ def _fetch(url: str, target: Path, *, ndim: int, count: int, sha: str):
             with urllib.request.urlopen(url, timeout=30) as resp:
                 total = int(resp.headers.get("Content-Length") or 0)
                 with tqdm(
-                    total=total or None, unit="B", unit_scale=True,
-                    desc=target.name, leave=False,
-                ) as bar:  # fmt: skip
+                    total=total or None,
+                    unit="B",
+                    unit_scale=True,
+                    desc=target.name,
+                    leave=False,
+                ) as bar:
                     while chunk := resp.read(1 << 16):
                         out.write(chunk)
                         bar.update(len(chunk))
         read_idx(
-            part, ndim=ndim, count=count, sha256=sha,
+            part,
+            ndim=ndim,
+            count=count,
+            sha256=sha,
             remedy=f"the download from {url} is bad; try again later",
-        )  # fmt: skip
+        )
         os.replace(part, target)
     finally:
         Path(part).unlink(missing_ok=True)
@@ -299,8 +323,13 @@ def _download(folder: Path) -> dict[str, Path]:
                 target = folder / (stem + ".gz")
                 ndim = 3 if "images" in key else 1
                 if not target.is_file():  # files kept here were verified
-                        _fetch(mirror + stem + ".gz", target, ndim=ndim,
-                           count=count, sha=sha)  # fmt: skip
+                    _fetch(
+                        mirror + stem + ".gz",
+                        target,
+                        ndim=ndim,
+                        count=count,
+                        sha=sha,
+                    )
                 files[key] = target
             return files
         except (OSError, FashionMNISTError) as err:
@@ -331,8 +360,8 @@ def load_fashion_mnist(
         if a file is missing, damaged or not the official data; the
         message names the file and what to do.
     """
-    explicit = root if root is not None else os.environ.get(
-        "D2LUTILS_DATA_DIR"
+    explicit = (
+        root if root is not None else os.environ.get("D2LUTILS_DATA_DIR")
     )
     if explicit:
         folder = Path(explicit).expanduser()

@@ -1,7 +1,8 @@
-"""Model selection: K-fold splits, polynomial features, a regression loop.
+"""Model selection: K-fold splits and polynomial features.
 
 The model-selection section fits polynomials of several degrees to the same
-data and asks which degree to keep. Three small pieces do the work:
+data and asks which degree to keep. Two small pieces do the
+work:
 
 * :func:`k_fold` splits ``num_examples`` indices into ``k`` folds and returns,
   for each fold, the indices to train on and the indices to validate on.
@@ -10,37 +11,21 @@ data and asks which degree to keep. Three small pieces do the work:
 * :func:`polynomial_features` turns inputs ``x`` into the columns
   ``x**i / i!`` for ``i = 0, ..., degree``; dividing by ``i!`` keeps high
   powers from swamping the gradient.
-* :func:`train_regression` trains a model with minibatch SGD and returns a
-  :class:`RegressionHistory` of the mean training and test loss per epoch,
-  the record the section plots on a log scale.
+
+The section trains its polynomials with the book's one loop,
+:func:`d2lutils.train.train`, measuring the whole training and test sets
+after every epoch (``eval_iters={"train": ..., "test": ...}``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
-from torch import nn
 
-from .core import GeneratorLike, normalize_generator
-from .data import load_array
+from .core import GeneratorLike, check_int, normalize_generator
 
-__all__ = [
-    "RegressionHistory",
-    "k_fold",
-    "polynomial_features",
-    "train_regression",
-]
-
-
-def _check_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(
-            f"{name} must be an int, got {type(value).__name__}"
-        )
-    return value
+__all__ = ["k_fold", "polynomial_features"]
 
 
 def k_fold(
@@ -75,12 +60,10 @@ def k_fold(
     >>> [(t.tolist(), v.tolist()) for t, v in folds]
     [([3, 4], [0, 1, 2]), ([0, 1, 2], [3, 4])]
     """
-    _check_int(num_examples, "num_examples")
-    _check_int(k, "k")
+    num_examples = check_int(num_examples, "num_examples")
+    k = check_int(k, "k")
     if num_examples < 1:
-        raise ValueError(
-            f"num_examples must be positive, got {num_examples}"
-        )
+        raise ValueError(f"num_examples must be positive, got {num_examples}")
     if k < 2:
         raise ValueError(
             f"k-fold cross-validation needs k >= 2 folds, got k={k}; "
@@ -125,7 +108,7 @@ def polynomial_features(x: torch.Tensor, degree: int) -> torch.Tensor:
     >>> polynomial_features(torch.tensor([2.0]), 3)
     tensor([[1.0000, 2.0000, 2.0000, 1.3333]])
     """
-    _check_int(degree, "degree")
+    degree = check_int(degree, "degree")
     if degree < 0:
         raise ValueError(f"degree must be >= 0, got {degree}")
     x = torch.as_tensor(x)
@@ -143,93 +126,3 @@ def polynomial_features(x: torch.Tensor, degree: int) -> torch.Tensor:
         [math.factorial(i) for i in range(degree + 1)], dtype=x.dtype
     )
     return x.reshape(-1, 1) ** powers / factorials
-
-
-@dataclass
-class RegressionHistory:
-    """Mean training and test loss after each epoch (index 0 is epoch 1)."""
-
-    train_loss: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        if not self.train_loss:
-            return "RegressionHistory(0 epochs)"
-        return (
-            f"RegressionHistory({len(self.train_loss)} epochs: "
-            f"train loss {self.train_loss[-1]:.4g}, "
-            f"test loss {self.test_loss[-1]:.4g})"
-        )
-
-
-def _mean_loss(net, loss, X, y) -> float:
-    with torch.no_grad():
-        return float(loss(net(X), y.reshape(-1, 1)).mean())
-
-
-def train_regression(
-    net: nn.Module,
-    train_data: tuple[torch.Tensor, torch.Tensor],
-    test_data: tuple[torch.Tensor, torch.Tensor],
-    loss: Callable,
-    num_epochs: int,
-    updater: torch.optim.Optimizer,
-    *,
-    batch_size: int = 10,
-    generator: GeneratorLike = None,
-) -> RegressionHistory:
-    """Minibatch SGD on ``train_data``; record both losses every epoch.
-
-    Parameters
-    ----------
-    net : a model mapping ``(n, d)`` features to ``(n, 1)`` predictions.
-    train_data, test_data : pairs ``(X, y)``; ``y`` of shape ``(n,)`` or
-        ``(n, 1)``.
-    loss : e.g. ``nn.MSELoss()``; a per-example loss
-        (``reduction="none"``) is averaged.
-    num_epochs : passes over the training data.
-    updater : a ``torch.optim.Optimizer`` over ``net``'s parameters.
-    batch_size : minibatch size; capped at the number of training examples.
-    generator : ``None``, an int seed or a ``torch.Generator`` for the
-        minibatch order.
-
-    Returns
-    -------
-    A :class:`RegressionHistory` with the mean loss over the whole training
-    set and the whole test set after each epoch.
-
-    Examples
-    --------
-    >>> X = torch.linspace(-1, 1, 20).reshape(-1, 1); y = 2 * X + 1
-    >>> net = nn.Linear(1, 1)
-    >>> history = train_regression(
-    ...     net, (X, y), (X, y), nn.MSELoss(), 200,
-    ...     torch.optim.SGD(net.parameters(), lr=0.1), generator=0)
-    >>> history.train_loss[-1] < 1e-6
-    True
-    """
-    _check_int(num_epochs, "num_epochs")
-    if num_epochs <= 0:
-        raise ValueError(f"num_epochs must be positive, got {num_epochs}")
-    if not isinstance(updater, torch.optim.Optimizer):
-        raise TypeError(
-            "updater must be a torch.optim.Optimizer, e.g. "
-            "torch.optim.SGD(net.parameters(), lr=0.01); got "
-            f"{type(updater).__name__}"
-        )
-    X_train, y_train = train_data
-    X_test, y_test = test_data
-    y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)
-    batch_size = min(_check_int(batch_size, "batch_size"), len(X_train))
-    train_iter = load_array(
-        (X_train, y_train), batch_size, generator=generator
-    )
-    history = RegressionHistory()
-    for _ in range(num_epochs):
-        for X, y in train_iter:
-            updater.zero_grad()
-            loss(net(X), y).mean().backward()
-            updater.step()
-        history.train_loss.append(_mean_loss(net, loss, X_train, y_train))
-        history.test_loss.append(_mean_loss(net, loss, X_test, y_test))
-    return history

@@ -156,8 +156,9 @@ def show_images(
         )
     n = num_rows * num_cols
     imgs = [_as_numpy(img) for img in list(imgs)[:n]]
-    imgs = [img[0] if img.ndim == 3 and img.shape[0] == 1 else img
-            for img in imgs]  # fmt: skip
+    imgs = [
+        img[0] if img.ndim == 3 and img.shape[0] == 1 else img for img in imgs
+    ]
     for img in imgs:
         if img.ndim != 2:
             raise ValueError(
@@ -165,9 +166,7 @@ def show_images(
                 f"{img.shape}"
             )
     if titles is not None and len(titles) < len(imgs):
-        raise ValueError(
-            f"got {len(titles)} titles for {len(imgs)} images"
-        )
+        raise ValueError(f"got {len(titles)} titles for {len(imgs)} images")
     figsize = (num_cols * scale, num_rows * scale)
     _, axes = plt.subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
     axes = axes.flatten()
@@ -252,14 +251,36 @@ class Animator:
                 self._handle.update(self.fig)
 
 
-def plot_history(history, axes=None, *, figsize=(3.5, 2.5)):
-    """Plot a :class:`~d2lutils.train.TrainHistory` (loss and accuracies)."""
-    epochs = list(range(1, len(history.train_loss) + 1))
-    curves = [history.train_loss, history.train_acc, history.test_acc]
+def plot_history(
+    history, keys=None, axes=None, *, figsize=(3.5, 2.5), **kwargs
+):
+    """Plot per-epoch records of a :class:`~d2lutils.train.History`.
+
+    ``keys`` names the records to draw (default: all of them); further
+    keyword arguments go to :func:`plot` (``yscale``, ``ylim``, ...).
+
+    Examples
+    --------
+    >>> from d2lutils.train import History
+    >>> h = History()
+    >>> h.log_epoch(train_loss=1.0); h.log_epoch(train_loss=0.5)
+    >>> len(plot_history(h).lines)
+    1
+    >>> plt.close("all")
+    """
+    keys = list(history.epochs) if keys is None else list(keys)
+    epochs = list(range(1, history.num_epochs + 1))
+    curves = [history[k] for k in keys]
+    kwargs.setdefault("xlim", (1, max(len(epochs), 2)))
     return plot(
-        epochs, curves, xlabel="epoch", legend=list(history.LEGEND),
-        xlim=(1, max(len(epochs), 2)), figsize=figsize, axes=axes,
-    )  # fmt: skip
+        epochs,
+        curves,
+        xlabel="epoch",
+        legend=[k.replace("_", " ") for k in keys],
+        figsize=figsize,
+        axes=axes,
+        **kwargs,
+    )
 
 
 def draw_network(
@@ -287,11 +308,12 @@ def draw_network(
     sizes = list(layer_sizes)
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(
-            "layer_sizes needs at least two layers of >= 1 unit, got "
-            f"{sizes}"
+            f"layer_sizes needs at least two layers of >= 1 unit, got {sizes}"
         )
-    for name, seq in (("layer_names", layer_names),
-                      ("node_labels", node_labels)):  # fmt: skip
+    for name, seq in (
+        ("layer_names", layer_names),
+        ("node_labels", node_labels),
+    ):
         if seq is not None and len(seq) != len(sizes):
             raise ValueError(
                 f"{name} has {len(seq)} entries for {len(sizes)} layers"
@@ -314,15 +336,29 @@ def draw_network(
     for i in range(len(sizes) - 1):
         for x0, y0 in positions(i):
             for x1, y1 in positions(i + 1):
-                axes.plot([x0, x1], [y0 + radius, y1 - radius],
-                          color="0.55", lw=0.8, zorder=1)  # fmt: skip
+                axes.plot(
+                    [x0, x1],
+                    [y0 + radius, y1 - radius],
+                    color="0.55",
+                    lw=0.8,
+                    zorder=1,
+                )
     for i in range(len(sizes)):
         for j, (x, y) in enumerate(positions(i)):
-            axes.add_patch(plt.Circle((x, y), radius, facecolor="white",
-                                      edgecolor="C0", lw=1.5, zorder=2))
+            axes.add_patch(
+                plt.Circle(
+                    (x, y),
+                    radius,
+                    facecolor="white",
+                    edgecolor="C0",
+                    lw=1.5,
+                    zorder=2,
+                )
+            )
             if node_labels is not None:
-                axes.text(x, y, node_labels[i][j], ha="center",
-                          va="center", zorder=3)  # fmt: skip
+                axes.text(
+                    x, y, node_labels[i][j], ha="center", va="center", zorder=3
+                )
         if layer_names is not None:
             axes.text(width + 0.2, 1.4 * i, layer_names[i], va="center")
     axes.set_xlim(-0.2, width + 2.2)

@@ -1,39 +1,55 @@
-"""Training: the from-scratch pieces of chapter 3 and its training loop.
+"""The book's one training loop, and the record it returns.
 
-The linear-regression and softmax sections write :func:`linreg`,
-:func:`squared_loss`, :func:`sgd` and :func:`accuracy` in the open; later
-sections import them from here (``tests/`` checks that the copies agree).
+:func:`train` takes the model, the training data, the loss, the updater
+and the number of epochs; it trains and returns a :class:`History`. It
+accepts
 
-:func:`train_ch3` is a plain function: it takes the model, the data, the
-loss and the updater, trains, and returns a :class:`TrainHistory` of what
-happened. It accepts either a ``torch.optim.Optimizer`` or a from-scratch
-updater ``updater(batch_size)``, and a loss that returns one value per
-example (``reduction="none"``) or their mean.
+* a ``torch.optim.Optimizer``, or a from-scratch ``updater(batch_size)``
+  that expects the gradient of the loss *summed* over the minibatch
+  (``d2l.sgd`` divides by the batch size);
+* a loss that returns one value per example (``reduction="none"``) or
+  their mean;
+* evaluation sets, ``eval_iters={"test": test_iter}``, measured after every
+  epoch (loss and every metric, as ``test_loss``, ``test_acc``, ...);
+* metrics such as ``{"acc": d2l.accuracy}``, each a function
+  ``metric(y_hat, y)`` returning a *sum* over the minibatch (the number
+  correct), recorded as a mean per example;
+* callbacks (:mod:`d2lutils.callbacks`) for whatever a section adds:
+  schedules, early stopping, statistics, a live plot.
+
+Per epoch the history records ``train_loss`` and ``train_<metric>``,
+averaged over the epoch's minibatches as they were trained (the d2l
+convention). To measure the whole training set with the parameters at the
+end of each epoch instead, pass it as an evaluation set named ``"train"``.
+Per step it records the minibatch's mean ``loss``.
+
+:func:`train_ch3` and :func:`train_epoch_ch3` are the names *Dive into
+Deep Learning* readers know, kept as thin calls of :func:`train`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Callable, Union
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Callable, Optional, Union
 
 import torch
 from torch import nn
 
+from .callbacks import Animate, Callback, TrainState
+from .core import check_int
 from .data import get_fashion_mnist_labels
-from .plot import Animator, show_images
+from .plot import show_images
+from .scratch import accuracy
 
 __all__ = [
     "Accumulator",
+    "History",
     "Timer",
-    "TrainHistory",
-    "accuracy",
+    "evaluate",
     "evaluate_accuracy",
-    "linreg",
     "predict_ch3",
-    "sgd",
-    "squared_loss",
+    "train",
     "train_ch3",
     "train_epoch_ch3",
 ]
@@ -41,88 +57,68 @@ __all__ = [
 Updater = Union[torch.optim.Optimizer, Callable[[int], None]]
 
 
-def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """The linear model ``X w + b``.
+class History:
+    """What a training run recorded: per-epoch and per-step series.
+
+    ``history.epochs`` maps a name (``"train_loss"``, ``"test_acc"``, ...)
+    to one value per epoch; ``history.steps`` maps a name (``"loss"``,
+    ``"lr"``, ...) to one value per recorded step. A per-epoch series is
+    also an attribute: ``history.test_acc[-1]`` is the last test accuracy.
 
     Examples
     --------
-    >>> linreg(torch.ones(2, 3), torch.ones(3, 1), torch.tensor(0.5))
-    tensor([[3.5000],
-            [3.5000]])
+    >>> h = History()
+    >>> h.log_epoch(train_loss=0.5, test_acc=0.8)
+    >>> h.log_epoch(train_loss=0.4, test_acc=0.85)
+    >>> h.train_loss, h.num_epochs
+    ([0.5, 0.4], 2)
+    >>> h
+    History(2 epochs: train_loss 0.4, test_acc 0.85)
     """
-    if X.ndim != 2 or X.shape[1] != w.shape[0]:
-        raise ValueError(
-            f"X must be (n, d) and w (d, 1): got X {tuple(X.shape)}, "
-            f"w {tuple(w.shape)}"
+
+    def __init__(self) -> None:
+        self.epochs: dict[str, list[float]] = {}
+        self.steps: dict[str, list[float]] = {}
+
+    def log_epoch(self, **values: float) -> None:
+        """Append one value to each named per-epoch series."""
+        for name, value in values.items():
+            self.epochs.setdefault(name, []).append(float(value))
+
+    def log_step(self, **values: float) -> None:
+        """Append one value to each named per-step series."""
+        for name, value in values.items():
+            self.steps.setdefault(name, []).append(float(value))
+
+    @property
+    def num_epochs(self) -> int:
+        """Epochs recorded (the longest per-epoch series)."""
+        return max((len(v) for v in self.epochs.values()), default=0)
+
+    def __getitem__(self, name: str) -> list[float]:
+        if name in self.epochs:
+            return self.epochs[name]
+        raise KeyError(
+            f"no per-epoch record {name!r}; recorded: {sorted(self.epochs)}"
         )
-    return X @ w + b
 
-
-def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Half the squared error per example, ``(y_hat - y)**2 / 2``.
-
-    ``y`` is reshaped to ``y_hat``'s shape (labels often come as ``(n,)``).
-
-    Examples
-    --------
-    >>> squared_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0]))
-    tensor([[0.5000],
-            [2.0000]])
-    """
-    if y.numel() != y_hat.numel():
-        raise ValueError(
-            f"y_hat {tuple(y_hat.shape)} and y {tuple(y.shape)} hold "
-            "different numbers of values"
+    def __getattr__(self, name: str) -> list[float]:
+        epochs = self.__dict__.get("epochs", {})
+        if name in epochs:
+            return epochs[name]
+        raise AttributeError(
+            f"History has no record {name!r}; per epoch: {sorted(epochs)}, "
+            f"per step: {sorted(self.__dict__.get('steps', {}))}"
         )
-    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
-
-def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
-    """One minibatch SGD step: ``param -= lr * param.grad / batch_size``.
-
-    The loss must have been *summed* over the minibatch before
-    ``backward()``, so dividing by ``batch_size`` gives the mean gradient.
-    Gradients are zeroed afterwards.
-
-    Examples
-    --------
-    >>> w = torch.tensor([1.0], requires_grad=True)
-    >>> (3 * w).sum().backward()
-    >>> sgd([w], lr=0.1, batch_size=1); w
-    tensor([0.7000], requires_grad=True)
-    """
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    with torch.no_grad():
-        for param in params:
-            if param.grad is None:
-                raise RuntimeError(
-                    "a parameter has no gradient: give it "
-                    "requires_grad=True and call loss.backward() before sgd"
-                )
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
-
-
-def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """The *number* of correct predictions (as in d2l), not the fraction.
-
-    ``y_hat`` holds scores ``(n, q)`` (the arg max is the prediction) or
-    predicted labels ``(n,)``.
-
-    Examples
-    --------
-    >>> accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
-    1.0
-    """
-    if y_hat.ndim == 2 and y_hat.shape[1] > 1:
-        y_hat = y_hat.argmax(dim=1)
-    y_hat = y_hat.reshape(-1)
-    if y_hat.shape[0] != y.reshape(-1).shape[0]:
-        raise ValueError(
-            f"{y_hat.shape[0]} predictions but {y.numel()} labels"
+    def __repr__(self) -> str:
+        n = self.num_epochs
+        if n == 0:
+            return "History(0 epochs)"
+        last = ", ".join(
+            f"{k} {v[-1]:.4g}" for k, v in self.epochs.items() if v
         )
-    return float((y_hat.type(y.dtype) == y.reshape(-1)).sum())
+        return f"History({n} epoch{'s' if n != 1 else ''}: {last})"
 
 
 class Accumulator:
@@ -135,6 +131,7 @@ class Accumulator:
     """
 
     def __init__(self, n: int) -> None:
+        n = check_int(n, "n")
         if n <= 0:
             raise ValueError(f"Accumulator needs n >= 1, got {n}")
         self.data = [0.0] * n
@@ -194,22 +191,7 @@ class Timer:
         self.stop()
 
 
-def evaluate_accuracy(net: Callable, data_iter: Iterable) -> float:
-    """Fraction of correct predictions of ``net`` over ``data_iter``."""
-    was_training = isinstance(net, nn.Module) and net.training
-    if isinstance(net, nn.Module):
-        net.eval()
-    metric = Accumulator(2)
-    try:
-        with torch.no_grad():
-            for X, y in data_iter:
-                metric.add(accuracy(net(X), y), y.numel())
-    finally:
-        if was_training:
-            net.train()
-    if metric[1] == 0:
-        raise ValueError("data_iter yielded no examples")
-    return metric[0] / metric[1]
+# -- checks -------------------------------------------------------------------
 
 
 def _check_updater(updater) -> None:
@@ -220,51 +202,216 @@ def _check_updater(updater) -> None:
         )
 
 
-def train_epoch_ch3(
-    net: Callable, train_iter: Iterable, loss: Callable, updater: Updater
-) -> tuple[float, float]:
-    """Train one epoch; return (mean training loss, training accuracy)."""
-    _check_updater(updater)
-    if isinstance(net, nn.Module):
-        net.train()
-    metric = Accumulator(3)  # sum of losses, number correct, examples
-    for X, y in train_iter:
-        y_hat = net(X)
-        l = loss(y_hat, y)
-        n = y.shape[0]
-        # A loss with reduction="mean" gives one number; scale it to a sum.
-        l_sum = l.sum() if l.ndim > 0 else l * n
-        if isinstance(updater, torch.optim.Optimizer):
-            updater.zero_grad()
-            (l_sum / n).backward()
-            updater.step()
-        else:
-            l_sum.backward()
-            updater(n)
-        metric.add(float(l_sum.detach()), accuracy(y_hat.detach(), y), n)
-    if metric[2] == 0:
-        raise ValueError("train_iter yielded no examples")
-    return metric[0] / metric[2], metric[1] / metric[2]
-
-
-@dataclass
-class TrainHistory:
-    """Per-epoch record of a training run (index 0 is epoch 1)."""
-
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
-    test_acc: list[float] = field(default_factory=list)
-    LEGEND = ("train loss", "train acc", "test acc")
-
-    def __repr__(self) -> str:
-        if not self.train_loss:
-            return "TrainHistory(0 epochs)"
-        return (
-            f"TrainHistory({len(self.train_loss)} epochs: "
-            f"train loss {self.train_loss[-1]:.4f}, "
-            f"train acc {self.train_acc[-1]:.4f}, "
-            f"test acc {self.test_acc[-1]:.4f})"
+def _check_reiterable(data: Any, name: str, passes: int) -> None:
+    if not isinstance(data, Iterable):
+        raise TypeError(
+            f"{name} must yield minibatches (X, y), got {type(data).__name__}"
         )
+    if passes > 1 and iter(data) is data:
+        raise TypeError(
+            f"{name} is a one-shot iterator ({type(data).__name__}): it "
+            f"would be empty after the first of {passes} passes. Pass "
+            "something that can be iterated again, e.g. "
+            "d2l.load_array((X, y), batch_size) or a list of batches"
+        )
+
+
+def _check_metrics(metrics) -> dict[str, Callable]:
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, Mapping):
+        raise TypeError(
+            "metrics must be a dict name -> function, e.g. "
+            f"{{'acc': d2l.accuracy}}; got {type(metrics).__name__}"
+        )
+    for name, fn in metrics.items():
+        if not callable(fn):
+            raise TypeError(f"metric {name!r} is not a function")
+        if name == "loss":
+            raise ValueError("'loss' is recorded anyway; name it otherwise")
+    return dict(metrics)
+
+
+def _loss_sum(l: torch.Tensor, n: int) -> torch.Tensor:
+    """The minibatch loss summed over examples (a mean loss is scaled)."""
+    return l.sum() if l.ndim > 0 else l * n
+
+
+# -- evaluation ---------------------------------------------------------------
+
+
+def evaluate(
+    net: Callable,
+    data_iter: Iterable,
+    loss: Optional[Callable] = None,
+    metrics: Optional[Mapping[str, Callable]] = None,
+) -> dict[str, float]:
+    """Mean loss and metrics of ``net`` over ``data_iter``, per example.
+
+    The model is put in evaluation mode (``net.eval()``) while it is
+    measured, and back in the mode it was in afterwards.
+
+    Examples
+    --------
+    >>> net = nn.Linear(2, 1)
+    >>> data = [(torch.zeros(4, 2), torch.zeros(4, 1))]
+    >>> sorted(evaluate(net, data, nn.MSELoss()))
+    ['loss']
+    """
+    metrics = _check_metrics(metrics)
+    was_training = isinstance(net, nn.Module) and net.training
+    if isinstance(net, nn.Module):
+        net.eval()
+    sums = dict.fromkeys(["loss", *metrics], 0.0)
+    count = 0
+    try:
+        with torch.no_grad():
+            for X, y in data_iter:
+                y_hat = net(X)
+                n = len(y)
+                if loss is not None:
+                    sums["loss"] += float(_loss_sum(loss(y_hat, y), n))
+                for name, fn in metrics.items():
+                    sums[name] += float(fn(y_hat, y))
+                count += n
+    finally:
+        if was_training:
+            net.train()
+    if count == 0:
+        raise ValueError("data_iter yielded no examples")
+    if loss is None:
+        del sums["loss"]
+    return {name: total / count for name, total in sums.items()}
+
+
+def evaluate_accuracy(net: Callable, data_iter: Iterable) -> float:
+    """Fraction of correct predictions of ``net`` over ``data_iter``."""
+    return evaluate(net, data_iter, metrics={"acc": accuracy})["acc"]
+
+
+# -- the loop -----------------------------------------------------------------
+
+
+def _call(callbacks: Sequence[Callback], moment: str, state) -> None:
+    for cb in callbacks:
+        getattr(cb, moment)(state)
+
+
+def train(
+    net: Callable,
+    train_iter: Iterable,
+    loss: Callable,
+    updater: Updater,
+    num_epochs: int,
+    *,
+    eval_iters: Optional[Mapping[str, Iterable]] = None,
+    metrics: Optional[Mapping[str, Callable]] = None,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Train ``net`` for ``num_epochs`` epochs; return a :class:`History`.
+
+    Parameters
+    ----------
+    net : an ``nn.Module`` or a function ``X -> y_hat``.
+    train_iter : minibatches ``(X, y)``, iterated once per epoch (it must
+        be re-iterable, e.g. :func:`d2lutils.load_array`).
+    loss : ``loss(y_hat, y)``, per example or already averaged.
+    updater : a ``torch.optim.Optimizer`` (stepped on the mean loss) or a
+        function ``updater(batch_size)`` (called after ``backward()`` of
+        the *summed* loss, as ``d2l.sgd`` expects).
+    num_epochs : passes over ``train_iter`` (>= 1).
+    eval_iters : ``{name: data}`` measured after each epoch, recorded as
+        ``<name>_loss`` and ``<name>_<metric>``. A set named ``"train"``
+        replaces the running training averages.
+    metrics : ``{name: metric(y_hat, y)}``, each returning a sum over the
+        minibatch, e.g. ``{"acc": d2l.accuracy}``.
+    callbacks : :class:`~d2lutils.callbacks.Callback` objects.
+
+    Examples
+    --------
+    >>> X = torch.linspace(-1, 1, 20).reshape(-1, 1); y = 2 * X + 1
+    >>> net = nn.Linear(1, 1)
+    >>> data = [(X[:10], y[:10]), (X[10:], y[10:])]
+    >>> history = train(net, data, nn.MSELoss(),
+    ...                 torch.optim.SGD(net.parameters(), lr=0.2), 300)
+    >>> history.num_epochs, history.train_loss[-1] < 1e-6
+    (300, True)
+    """
+    num_epochs = check_int(num_epochs, "num_epochs")
+    if num_epochs <= 0:
+        raise ValueError(f"num_epochs must be positive, got {num_epochs}")
+    _check_updater(updater)
+    metrics = _check_metrics(metrics)
+    eval_iters = dict(eval_iters or {})
+    _check_reiterable(train_iter, "train_iter", num_epochs)
+    for name, data in eval_iters.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(
+                f"evaluation set names must be identifiers, got {name!r}"
+            )
+        _check_reiterable(data, f"eval_iters[{name!r}]", num_epochs)
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(
+                f"callbacks must be d2l.Callback objects, got "
+                f"{type(cb).__name__}"
+            )
+    is_optimizer = isinstance(updater, torch.optim.Optimizer)
+    history = History()
+    state = TrainState(net, loss, updater, history, num_epochs)
+    _call(callbacks, "on_train_begin", state)
+    for epoch in range(1, num_epochs + 1):
+        state.epoch = epoch
+        _call(callbacks, "on_epoch_begin", state)
+        if isinstance(net, nn.Module):
+            net.train()
+        sums = dict.fromkeys(["loss", *metrics], 0.0)
+        count = 0
+        for X, y in train_iter:
+            state.X, state.y = X, y
+            _call(callbacks, "on_step_begin", state)
+            y_hat = net(X)
+            n = len(y)
+            l_sum = _loss_sum(loss(y_hat, y), n)
+            if is_optimizer:
+                updater.zero_grad()
+                (l_sum / n).backward()
+            else:
+                l_sum.backward()
+            state.y_hat = y_hat.detach()
+            _call(callbacks, "on_after_backward", state)
+            if is_optimizer:
+                updater.step()
+            else:
+                updater(n)
+            batch_sum = float(l_sum.detach())
+            state.batch_loss = batch_sum / n
+            history.log_step(loss=state.batch_loss)
+            sums["loss"] += batch_sum
+            for name, fn in metrics.items():
+                sums[name] += float(fn(state.y_hat, y))
+            count += n
+            _call(callbacks, "on_step_end", state)
+            state.step += 1
+            if state.stop:
+                break
+        if count == 0:
+            raise ValueError(
+                f"train_iter yielded no examples in epoch {epoch}"
+            )
+        records = {}
+        if "train" not in eval_iters:
+            records = {f"train_{k}": v / count for k, v in sums.items()}
+        for name, data in eval_iters.items():
+            for key, value in evaluate(net, data, loss, metrics).items():
+                records[f"{name}_{key}"] = value
+        history.log_epoch(**records)
+        _call(callbacks, "on_epoch_end", state)
+        if state.stop:
+            break
+    _call(callbacks, "on_train_end", state)
+    return history
 
 
 def train_ch3(
@@ -276,33 +423,36 @@ def train_ch3(
     updater: Updater,
     *,
     animate: bool = True,
-) -> TrainHistory:
-    """Train ``net`` for ``num_epochs``; return a :class:`TrainHistory`.
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """d2l's classifier training: :func:`train` with accuracy and a test set.
 
-    With ``animate`` the loss and accuracies are drawn as training goes
-    (a live figure in Jupyter/Colab; see :class:`~d2lutils.plot.Animator`).
+    Records ``train_loss``, ``train_acc``, ``test_loss`` and ``test_acc``
+    per epoch; with ``animate`` draws ``train_loss``, ``train_acc`` and
+    ``test_acc`` as training goes (a live figure in Jupyter and Colab).
     """
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int):
-        raise TypeError("num_epochs must be an int")
-    if num_epochs <= 0:
-        raise ValueError(f"num_epochs must be positive, got {num_epochs}")
-    _check_updater(updater)
-    history = TrainHistory()
-    animator = None
-    if animate:
-        animator = Animator(
-            xlabel="epoch", xlim=(1, max(num_epochs, 2)),
-            legend=list(TrainHistory.LEGEND),
-        )  # fmt: skip
-    for epoch in range(num_epochs):
-        train_loss, train_acc = train_epoch_ch3(net, train_iter, loss, updater)
-        test_acc = evaluate_accuracy(net, test_iter)
-        history.train_loss.append(train_loss)
-        history.train_acc.append(train_acc)
-        history.test_acc.append(test_acc)
-        if animator is not None:
-            animator.add(epoch + 1, (train_loss, train_acc, test_acc))
-    return history
+    keys = ("train_loss", "train_acc", "test_acc")
+    extra = [Animate(keys)] if animate else []
+    return train(
+        net,
+        train_iter,
+        loss,
+        updater,
+        num_epochs,
+        eval_iters={"test": test_iter},
+        metrics={"acc": accuracy},
+        callbacks=[*extra, *callbacks],
+    )
+
+
+def train_epoch_ch3(
+    net: Callable, train_iter: Iterable, loss: Callable, updater: Updater
+) -> tuple[float, float]:
+    """Train one epoch; return (mean training loss, training accuracy)."""
+    history = train(
+        net, train_iter, loss, updater, 1, metrics={"acc": accuracy}
+    )
+    return history.train_loss[0], history.train_acc[0]
 
 
 def predict_ch3(net: Callable, test_iter: Iterable, n: int = 6):
@@ -310,16 +460,21 @@ def predict_ch3(net: Callable, test_iter: Iterable, n: int = 6):
 
     Returns the axes of the image grid.
     """
+    n = check_int(n, "n")
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}")
     X, y = next(iter(test_iter))
+    was_training = isinstance(net, nn.Module) and net.training
     if isinstance(net, nn.Module):
         net.eval()
-    with torch.no_grad():
-        preds = net(X[:n]).argmax(dim=1)
+    try:
+        with torch.no_grad():
+            preds = net(X[:n]).argmax(dim=1)
+    finally:
+        if was_training:
+            net.train()
     trues = get_fashion_mnist_labels(y[:n])
     preds = get_fashion_mnist_labels(preds)
     titles = [f"{t}\n{p}" for t, p in zip(trues, preds)]
     k = min(n, len(X))
     return show_images(X[:k], 1, k, titles=titles)
-

@@ -374,9 +374,12 @@ def _build_widget(record: SliderRecord, draw: Callable, name: str) -> None:
                 )
             except Exception as err:
                 out.outputs = (
-                    {"output_type": "stream", "name": "stderr",
-                     "text": f"{type(err).__name__}: {err}\n"},
-                )  # fmt: skip
+                    {
+                        "output_type": "stream",
+                        "name": "stderr",
+                        "text": f"{type(err).__name__}: {err}\n",
+                    },
+                )
                 raise
         out.outputs = (
             {

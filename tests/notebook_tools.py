@@ -28,9 +28,12 @@ import yaml
 from torch import nn
 
 __all__ = [
-    "CHAPTERS", "ROOT", "chapter_notebooks", "notebook_function",
+    "CHAPTERS",
+    "ROOT",
+    "chapter_notebooks",
+    "notebook_function",
     "toc_docnames",
-]  # fmt: skip
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -39,9 +42,10 @@ CHAPTERS = ROOT / "chapters"
 def chapter_notebooks(root: Path = CHAPTERS) -> list[Path]:
     """Every notebook of the book (checkpoints excluded), sorted."""
     return sorted(
-        p for p in Path(root).rglob("*.ipynb")
+        p
+        for p in Path(root).rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts
-    )  # fmt: skip
+    )
 
 
 def toc_docnames(toc_path: Path = ROOT / "_toc.yml") -> list[str]:

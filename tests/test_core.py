@@ -19,8 +19,10 @@ def test_set_seed_repeats_all_three_generators():
     assert torch.rand(1).item() != a[2]
 
 
-@pytest.mark.parametrize("bad, err", [(1.5, TypeError), ("3", TypeError),
-                                      (True, TypeError), (-1, ValueError)])
+@pytest.mark.parametrize(
+    "bad, err",
+    [(1.5, TypeError), ("3", TypeError), (True, TypeError), (-1, ValueError)],
+)
 def test_set_seed_rejects_bad_seeds(bad, err):
     with pytest.raises(err, match="seed"):
         d2l.set_seed(bad)

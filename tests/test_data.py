@@ -62,8 +62,10 @@ def test_data_iter_same_generator_same_order():
     assert a == b
 
 
-@pytest.mark.parametrize("bs, err", [(0, ValueError), (-2, ValueError),
-                                     (2.0, TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "bs, err",
+    [(0, ValueError), (-2, ValueError), (2.0, TypeError), (True, TypeError)],
+)
 def test_data_iter_rejects_bad_batch_size(bs, err):
     with pytest.raises(err, match="batch_size"):
         next(d2l.data_iter(bs, torch.zeros(4, 1), torch.zeros(4)))
@@ -87,8 +89,11 @@ def test_array_loader_matches_dataloader_batches():
     X = torch.randn(50, 3)
     y = torch.arange(50)
     ours = list(d2l.load_array((X, y), 16, is_train=False))
-    ref = list(torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(X, y), batch_size=16, shuffle=False))
+    ref = list(
+        torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(X, y), batch_size=16, shuffle=False
+        )
+    )
     assert len(ours) == len(ref) == 4
     for (a, b), (c, d) in zip(ours, ref):
         assert torch.equal(a, c) and torch.equal(b, d)

@@ -128,8 +128,9 @@ def test_load_from_system_copy_then_fast_from_cache(system_data, cache_home):
     assert warm < 0.3, f"warm load took {warm:.3f} s (cold {cold:.3f} s)"
 
 
-def test_uncompressed_files_in_root_are_accepted(system_data, tmp_path,
-                                                 cache_home):  # fmt: skip
+def test_uncompressed_files_in_root_are_accepted(
+    system_data, tmp_path, cache_home
+):
     root = tmp_path / "raw"
     root.mkdir()
     for stem in STEMS:
@@ -145,8 +146,9 @@ def test_torchvision_layout_is_found(system_data, tmp_path, cache_home):
     assert len(d2l.load_fashion_mnist(root)[1]) == 60000
 
 
-def test_env_var_names_the_folder(system_data, tmp_path, cache_home,
-                                  monkeypatch):  # fmt: skip
+def test_env_var_names_the_folder(
+    system_data, tmp_path, cache_home, monkeypatch
+):
     monkeypatch.setenv("D2LUTILS_DATA_DIR", str(tmp_path / "empty"))
     msg = r"\$D2LUTILS_DATA_DIR=.*empty"
     with pytest.raises(FashionMNISTError, match=msg):
@@ -173,8 +175,9 @@ def test_truncated_file_in_root_is_named(system_data, tmp_path, cache_home):
     with pytest.raises(FashionMNISTError, match="t10k-labels.*truncated"):
         d2l.load_fashion_mnist(root)
     # no decoded cache is written from a failed load
-    assert not (cache_home / "d2lutils/fashion-mnist/decoded/stamp.json"
-                ).exists()  # fmt: skip
+    assert not (
+        cache_home / "d2lutils/fashion-mnist/decoded/stamp.json"
+    ).exists()
 
 
 def test_modified_file_fails_checksum(system_data, tmp_path, cache_home):
@@ -188,8 +191,9 @@ def test_modified_file_fails_checksum(system_data, tmp_path, cache_home):
         d2l.load_fashion_mnist(root)
 
 
-def test_changed_source_invalidates_decoded_cache(system_data, tmp_path,
-                                                  cache_home):  # fmt: skip
+def test_changed_source_invalidates_decoded_cache(
+    system_data, tmp_path, cache_home
+):
     root = _copy_real(system_data, tmp_path / "r")
     d2l.load_fashion_mnist(root)
     bad = root / "t10k-images-idx3-ubyte.gz"
@@ -214,8 +218,9 @@ def test_download_from_mirror_verifies_and_caches(
     )
     _, y, _, _ = d2l.load_fashion_mnist()
     assert len(y) == 60000
-    kept = sorted(p.name for p in (cache_home / "d2lutils/fashion-mnist"
-                                   ).glob("*.gz"))  # fmt: skip
+    kept = sorted(
+        p.name for p in (cache_home / "d2lutils/fashion-mnist").glob("*.gz")
+    )
     assert kept == sorted(f"{s}.gz" for s in STEMS)
     assert not list((cache_home / "d2lutils/fashion-mnist").glob("*.part*"))
 
@@ -255,7 +260,9 @@ def test_offline_with_nothing_installed_lists_remedies(
 
 def test_get_labels_en_zh():
     assert d2l.get_fashion_mnist_labels(torch.tensor([0, 9])) == [
-        "t-shirt", "ankle boot"]  # fmt: skip
+        "t-shirt",
+        "ankle boot",
+    ]
     assert d2l.get_fashion_mnist_labels([1], lang="zh") == ["裤子"]
     assert len(d2l.FASHION_MNIST_CLASSES_ZH) == 10
 

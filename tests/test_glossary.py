@@ -15,9 +15,7 @@ import pytest
 from notebook_tools import ROOT, chapter_notebooks
 
 GLOSSARY = ROOT / "chapters" / "appendix" / "glossary.md"
-PAGES = chapter_notebooks() + [
-    ROOT / "chapters" / "index.md"
-]
+PAGES = chapter_notebooks() + [ROOT / "chapters" / "index.md"]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 TERM = re.compile(r"\*\*([^*]+)\*\*\s*\(([^)]*)\)")
 
@@ -65,7 +63,8 @@ def test_glossary_has_entries():
 
 
 @pytest.mark.parametrize(
-    "page, term, chinese", list(introduced_terms()),
+    "page, term, chinese",
+    list(introduced_terms()),
     ids=lambda x: " ".join(str(x).split())[:40],
 )
 def test_term_is_in_glossary(page, term, chinese):

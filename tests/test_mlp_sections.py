@@ -44,10 +44,17 @@ def relu():
 def scratch_net(relu, W1, b1, W2, b2):
     """The notebook's ``net`` bound to the given parameters."""
     return notebook_function(
-        SCRATCH, "net",
-        {"relu": relu, "W1": W1, "b1": b1, "W2": W2, "b2": b2,
-         "num_inputs": 784},
-    )  # fmt: skip
+        SCRATCH,
+        "net",
+        {
+            "relu": relu,
+            "W1": W1,
+            "b1": b1,
+            "W2": W2,
+            "b2": b2,
+            "num_inputs": 784,
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +105,9 @@ def test_scratch_init_is_uniform_with_bound_one_over_sqrt_d_in():
 def test_concise_init_weights_matches_nn_linear_bound():
     init_weights = notebook_function(CONCISE, "init_weights")
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
-                        nn.Linear(256, 10))  # fmt: skip
+    net = nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)
+    )
     with torch.no_grad():
         for p in net.parameters():
             p.fill_(7.0)  # so that we see every parameter redrawn
@@ -130,13 +138,25 @@ def init_params():
     def draw(shape, d_in):
         return (torch.rand(shape, generator=g) * 2 - 1) / math.sqrt(d_in)
 
-    return (draw((784, 256), 784), draw(256, 784), draw((256, 10), 256),
-            draw(10, 256))  # fmt: skip
+    return (
+        draw((784, 256), 784),
+        draw(256, 784),
+        draw((256, 10), 256),
+        draw(10, 256),
+    )
 
 
-def one_epoch_each(relu, data, init_params, *, seed_scratch, seed_concise,
-                   lr=0.5, dtype=torch.float64,
-                   scratch_divides_by=None):  # fmt: skip
+def one_epoch_each(
+    relu,
+    data,
+    init_params,
+    *,
+    seed_scratch,
+    seed_concise,
+    lr=0.5,
+    dtype=torch.float64,
+    scratch_divides_by=None,
+):
     """One epoch of the scratch and of the concise MLP from the same start.
 
     ``scratch_divides_by`` overrides the batch size the scratch updater
@@ -155,8 +175,9 @@ def one_epoch_each(relu, data, init_params, *, seed_scratch, seed_concise,
         net, loader, nn.CrossEntropyLoss(reduction="none"), updater
     )
 
-    concise = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
-                            nn.Linear(256, 10)).to(dtype)  # fmt: skip
+    concise = nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)
+    ).to(dtype)
     W1, b1, W2, b2 = init_params
     with torch.no_grad():
         concise[1].weight.copy_(W1.T)
@@ -165,32 +186,45 @@ def one_epoch_each(relu, data, init_params, *, seed_scratch, seed_concise,
         concise[3].bias.copy_(b2)
     loader = d2l.ArrayLoader((features, labels), 256, generator=seed_concise)
     d2l.train_epoch_ch3(
-        concise, loader, nn.CrossEntropyLoss(),
+        concise,
+        loader,
+        nn.CrossEntropyLoss(),
         torch.optim.SGD(concise.parameters(), lr=lr),
-    )  # fmt: skip
+    )
     got_scratch = [p.detach() for p in params]
-    got_concise = [concise[1].weight.detach().T, concise[1].bias.detach(),
-                   concise[3].weight.detach().T, concise[3].bias.detach()]
+    got_concise = [
+        concise[1].weight.detach().T,
+        concise[1].bias.detach(),
+        concise[3].weight.detach().T,
+        concise[3].bias.detach(),
+    ]
     return got_scratch, got_concise
 
 
 @pytest.mark.parametrize(
     "lr, dtype", [(LR, torch.float64), (0.1, torch.float32)]
 )
-def test_scratch_and_concise_agree_after_one_epoch(relu, fashion_subset,
-                                                   init_params, lr, dtype):
+def test_scratch_and_concise_agree_after_one_epoch(
+    relu, fashion_subset, init_params, lr, dtype
+):
     scratch, concise = one_epoch_each(
-        relu, fashion_subset, init_params, seed_scratch=3, seed_concise=3,
-        lr=lr, dtype=dtype,
-    )  # fmt: skip
+        relu,
+        fashion_subset,
+        init_params,
+        seed_scratch=3,
+        seed_concise=3,
+        lr=lr,
+        dtype=dtype,
+    )
     for start, p_s, p_c in zip(init_params, scratch, concise):
         moved = (p_s - start.to(dtype)).abs().max()
         assert moved > 0.005  # training really changed every parameter
         torch.testing.assert_close(p_s, p_c, rtol=0, atol=1e-5)
 
 
-def test_agreement_check_fails_for_another_batch_order(relu, fashion_subset,
-                                                       init_params):
+def test_agreement_check_fails_for_another_batch_order(
+    relu, fashion_subset, init_params
+):
     scratch, concise = one_epoch_each(
         relu, fashion_subset, init_params, seed_scratch=3, seed_concise=4
     )
@@ -201,7 +235,11 @@ def test_agreement_check_fails_for_a_wrong_gradient_scale(
     relu, fashion_subset, init_params
 ):
     scratch, concise = one_epoch_each(
-        relu, fashion_subset, init_params, seed_scratch=3, seed_concise=3,
+        relu,
+        fashion_subset,
+        init_params,
+        seed_scratch=3,
+        seed_concise=3,
         scratch_divides_by=128,
-    )  # fmt: skip
+    )
     assert max((s - c).abs().max() for s, c in zip(scratch, concise)) > 1e-3

@@ -32,28 +32,47 @@ SCRATCH = ROOT / "chapters/linear-networks/linear-regression-scratch.ipynb"
 
 def _write_notebook(path: Path, sources: list[str]) -> Path:
     cells = [
-        {"cell_type": "code", "metadata": {}, "outputs": [],
-         "execution_count": None, "source": src}
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": src,
+        }
         for src in sources
-    ]  # fmt: skip
-    path.write_text(json.dumps({"cells": cells, "metadata": {},
-                                "nbformat": 4, "nbformat_minor": 5}))
+    ]
+    path.write_text(
+        json.dumps(
+            {
+                "cells": cells,
+                "metadata": {},
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        )
+    )
     return path
 
 
 def test_notebook_function_runs_only_the_def(tmp_path):
-    nb = _write_notebook(tmp_path / "x.ipynb", [
-        "%pip install nothing\n"
-        "def double(x):\n    return 2 * x\n"
-        "raise RuntimeError('the rest of the cell must not run')\n",
-    ])
+    nb = _write_notebook(
+        tmp_path / "x.ipynb",
+        [
+            "%pip install nothing\n"
+            "def double(x):\n    return 2 * x\n"
+            "raise RuntimeError('the rest of the cell must not run')\n",
+        ],
+    )
     assert notebook_function(nb, "double")(torch.tensor(3)).item() == 6
 
 
 def test_notebook_function_extra_namespace(tmp_path):
-    nb = _write_notebook(tmp_path / "x.ipynb", [
-        "def f(x):\n    return helper(x) + 1\n",
-    ])
+    nb = _write_notebook(
+        tmp_path / "x.ipynb",
+        [
+            "def f(x):\n    return helper(x) + 1\n",
+        ],
+    )
     f = notebook_function(nb, "f", {"helper": lambda x: 10 * x})
     assert f(2) == 21
 
@@ -65,9 +84,13 @@ def test_notebook_function_missing_name(tmp_path):
 
 
 def test_notebook_function_two_definitions(tmp_path):
-    nb = _write_notebook(tmp_path / "x.ipynb", [
-        "def f():\n    return 1\n", "def f():\n    return 2\n",
-    ])
+    nb = _write_notebook(
+        tmp_path / "x.ipynb",
+        [
+            "def f():\n    return 1\n",
+            "def f():\n    return 2\n",
+        ],
+    )
     with pytest.raises(ValueError, match=r"in several cells \(0, 1\)"):
         notebook_function(nb, "f")
 
@@ -82,14 +105,20 @@ def test_notebook_function_missing_notebook(tmp_path):
 
 def check_same_linreg(nb_fn: Callable, lib_fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
-    for n, d, dtype in [(1, 1, torch.float32), (7, 3, torch.float64),
-                        (50, 2, torch.float32)]:  # fmt: skip
+    for n, d, dtype in [
+        (1, 1, torch.float32),
+        (7, 3, torch.float64),
+        (50, 2, torch.float32),
+    ]:
         X = torch.randn(n, d, generator=g, dtype=dtype)
         w = torch.randn(d, 1, generator=g, dtype=dtype)
-        for b in (torch.randn(1, generator=g, dtype=dtype),
-                  torch.tensor(0.5, dtype=dtype)):  # fmt: skip
-            torch.testing.assert_close(nb_fn(X, w, b), lib_fn(X, w, b),
-                                       rtol=0, atol=0)  # fmt: skip
+        for b in (
+            torch.randn(1, generator=g, dtype=dtype),
+            torch.tensor(0.5, dtype=dtype),
+        ):
+            torch.testing.assert_close(
+                nb_fn(X, w, b), lib_fn(X, w, b), rtol=0, atol=0
+            )
 
 
 def check_same_squared_loss(nb_fn: Callable, lib_fn: Callable) -> None:
@@ -100,15 +129,18 @@ def check_same_squared_loss(nb_fn: Callable, lib_fn: Callable) -> None:
         for labels in (y, y.reshape(-1, 1)):
             out = nb_fn(y_hat, labels)
             assert out.shape == (n, 1)
-            torch.testing.assert_close(out, lib_fn(y_hat, labels),
-                                       rtol=0, atol=0)  # fmt: skip
+            torch.testing.assert_close(
+                out, lib_fn(y_hat, labels), rtol=0, atol=0
+            )
 
 
 def check_same_sgd(nb_fn: Callable, lib_fn: Callable) -> None:
     g = torch.Generator().manual_seed(2)
     for lr, batch_size in [(0.03, 10), (0.5, 1), (1.0, 7)]:
-        params = [torch.randn(3, 1, generator=g, dtype=torch.float64),
-                  torch.randn(1, generator=g, dtype=torch.float64)]
+        params = [
+            torch.randn(3, 1, generator=g, dtype=torch.float64),
+            torch.randn(1, generator=g, dtype=torch.float64),
+        ]
         grads = [torch.randn_like(p) for p in params]
         copies = []
         for _ in range(2):
@@ -120,8 +152,9 @@ def check_same_sgd(nb_fn: Callable, lib_fn: Callable) -> None:
         lib_fn(copies[1], lr, batch_size)
         for p_nb, p_lib, p0, gr in zip(*copies, params, grads):
             torch.testing.assert_close(p_nb, p_lib, rtol=0, atol=0)
-            torch.testing.assert_close(p_nb.detach(),
-                                       p0 - lr * gr / batch_size)
+            torch.testing.assert_close(
+                p_nb.detach(), p0 - lr * gr / batch_size
+            )
             assert p_nb.grad.abs().max() == 0 == p_lib.grad.abs().max()
 
 
@@ -130,10 +163,22 @@ def check_same_data_iter(nb_fn: Callable, lib_fn: Callable) -> None:
     labels = torch.arange(23.0).reshape(23, 1)
     for batch_size in (1, 5, 10, 23, 100):
         for seed in (0, 3):
-            ours = list(nb_fn(batch_size, features, labels,
-                              generator=torch.Generator().manual_seed(seed)))
-            theirs = list(lib_fn(batch_size, features, labels,
-                                 generator=torch.Generator().manual_seed(seed)))
+            ours = list(
+                nb_fn(
+                    batch_size,
+                    features,
+                    labels,
+                    generator=torch.Generator().manual_seed(seed),
+                )
+            )
+            theirs = list(
+                lib_fn(
+                    batch_size,
+                    features,
+                    labels,
+                    generator=torch.Generator().manual_seed(seed),
+                )
+            )
             assert len(ours) == len(theirs) == math.ceil(23 / batch_size)
             for (X1, y1), (X2, y2) in zip(ours, theirs):
                 assert torch.equal(X1, X2) and torch.equal(y1, y2)
@@ -144,10 +189,20 @@ def check_same_data_iter(nb_fn: Callable, lib_fn: Callable) -> None:
 def check_same_synthetic_data(nb_fn: Callable, lib_fn: Callable) -> None:
     w = torch.tensor([2.0, -3.4])
     for num_examples, noise in [(1, 0.01), (100, 0.01), (10, 0.0)]:
-        X1, y1 = nb_fn(w, 4.2, num_examples, noise=noise,
-                       generator=torch.Generator().manual_seed(5))
-        X2, y2 = lib_fn(w, 4.2, num_examples, noise=noise,
-                        generator=torch.Generator().manual_seed(5))
+        X1, y1 = nb_fn(
+            w,
+            4.2,
+            num_examples,
+            noise=noise,
+            generator=torch.Generator().manual_seed(5),
+        )
+        X2, y2 = lib_fn(
+            w,
+            4.2,
+            num_examples,
+            noise=noise,
+            generator=torch.Generator().manual_seed(5),
+        )
         assert X1.shape == (num_examples, 2) and y1.shape == (num_examples, 1)
         assert torch.equal(X1, X2) and torch.equal(y1, y2)
 
@@ -161,8 +216,9 @@ COPIES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "lib_fn", "check"), COPIES,
-                         ids=[c[0] for c in COPIES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "lib_fn", "check"), COPIES, ids=[c[0] for c in COPIES]
+)
 def test_scratch_notebook_matches_d2lutils(name, lib_fn, check):
     check(notebook_function(SCRATCH, name), lib_fn)
 
@@ -170,40 +226,53 @@ def test_scratch_notebook_matches_d2lutils(name, lib_fn, check):
 # A check that cannot fail proves nothing: each one must catch a copy that
 # has drifted. These are plausible slips, each a one-line change.
 DRIFTED = [
-    ("linreg", "def linreg(X, w, b):\n    return X @ w - b\n",
-     check_same_linreg),
-    ("squared_loss",
-     "def squared_loss(y_hat, y):\n"
-     "    return (y_hat - y.reshape(y_hat.shape)) ** 2\n",
-     check_same_squared_loss),
-    ("sgd",
-     "def sgd(params, lr, batch_size):\n"
-     "    with torch.no_grad():\n"
-     "        for param in params:\n"
-     "            param -= lr * param.grad\n"
-     "            param.grad.zero_()\n",
-     check_same_sgd),
-    ("data_iter",
-     "def data_iter(batch_size, features, labels, *, generator=None):\n"
-     "    n = len(features)\n"
-     "    indices = torch.randperm(n, generator=generator)\n"
-     "    for i in range(0, n - batch_size + 1, batch_size):\n"
-     "        batch = indices[i : i + batch_size]\n"
-     "        yield features[batch], labels[batch]\n",
-     check_same_data_iter),
-    ("synthetic_data",
-     "def synthetic_data(w, b, num_examples, *, noise=0.01, generator=None):\n"
-     "    X = torch.normal(0.0, 1.0, (num_examples, len(w)),\n"
-     "                     generator=generator)\n"
-     "    y = X @ w + b + noise * torch.rand(num_examples,\n"
-     "                                       generator=generator)\n"
-     "    return X, y.reshape(-1, 1)\n",
-     check_same_synthetic_data),
+    (
+        "linreg",
+        "def linreg(X, w, b):\n    return X @ w - b\n",
+        check_same_linreg,
+    ),
+    (
+        "squared_loss",
+        "def squared_loss(y_hat, y):\n"
+        "    return (y_hat - y.reshape(y_hat.shape)) ** 2\n",
+        check_same_squared_loss,
+    ),
+    (
+        "sgd",
+        "def sgd(params, lr, batch_size):\n"
+        "    with torch.no_grad():\n"
+        "        for param in params:\n"
+        "            param -= lr * param.grad\n"
+        "            param.grad.zero_()\n",
+        check_same_sgd,
+    ),
+    (
+        "data_iter",
+        "def data_iter(batch_size, features, labels, *, generator=None):\n"
+        "    n = len(features)\n"
+        "    indices = torch.randperm(n, generator=generator)\n"
+        "    for i in range(0, n - batch_size + 1, batch_size):\n"
+        "        batch = indices[i : i + batch_size]\n"
+        "        yield features[batch], labels[batch]\n",
+        check_same_data_iter,
+    ),
+    (
+        "synthetic_data",
+        "def synthetic_data(w, b, num_examples, *, noise=0.01,"
+        " generator=None):\n"
+        "    X = torch.normal(0.0, 1.0, (num_examples, len(w)),\n"
+        "                     generator=generator)\n"
+        "    y = X @ w + b + noise * torch.rand(num_examples,\n"
+        "                                       generator=generator)\n"
+        "    return X, y.reshape(-1, 1)\n",
+        check_same_synthetic_data,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "source", "check"), DRIFTED,
-                         ids=[c[0] for c in DRIFTED])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "source", "check"), DRIFTED, ids=[c[0] for c in DRIFTED]
+)
 def test_drifted_copy_is_caught(tmp_path, name, source, check):
     lib_fn = {c[0]: c[1] for c in COPIES}[name]
     nb = _write_notebook(tmp_path / "drifted.ipynb", [source])

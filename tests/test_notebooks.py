@@ -75,17 +75,22 @@ def test_no_test_machinery_in_sources(path):
 def test_section_ends_with_checked_exercises(path):
     cells = _cells(path)
     starts = [
-        i for i, c in enumerate(cells)
+        i
+        for i, c in enumerate(cells)
         if c["cell_type"] == "markdown"
         and re.search(r"^##\s+Exercises", _source(c), re.M)
-    ]  # fmt: skip
+    ]
     assert starts, f"{path.name} has no '## Exercises' section"
-    rest = cells[starts[-1]:]
+    rest = cells[starts[-1] :]
     code = [c for c in rest if c["cell_type"] == "code"]
-    hidden = [c for c in code
-              if "hide-input" in c.get("metadata", {}).get("tags", [])]
-    checks = [c for c in code
-              if re.search(r"\bassert\b|assert_close", _source(c))]
+    hidden = [
+        c
+        for c in code
+        if "hide-input" in c.get("metadata", {}).get("tags", [])
+    ]
+    checks = [
+        c for c in code if re.search(r"\bassert\b|assert_close", _source(c))
+    ]
     assert hidden, f"{path.name}: no solution cell tagged hide-input"
     assert checks, f"{path.name}: no exercise answer checked by assert"
 
@@ -108,6 +113,9 @@ def test_solutions_start_collapsed_in_jupyterlab(path):
 def test_notebook_metadata(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
-    titles = [c for c in nb["cells"] if c["cell_type"] == "markdown"
-              and re.match(r"#\s+\S", _source(c))]
+    titles = [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "markdown" and re.match(r"#\s+\S", _source(c))
+    ]
     assert titles, f"{path.name} has no '# Title' markdown cell"

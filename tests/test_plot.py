@@ -85,10 +85,21 @@ def test_animator_updates_one_display_in_a_notebook(monkeypatch):
     assert anim.fig.number not in plt.get_fignums()  # no second inline copy
 
 
-def test_plot_history():
-    hist = d2l.TrainHistory([1.0, 0.5], [0.6, 0.8], [0.55, 0.75])
+def test_plot_history_draws_the_chosen_records():
+    hist = d2l.History()
+    hist.log_epoch(train_loss=1.0, train_acc=0.6, test_acc=0.55)
+    hist.log_epoch(train_loss=0.5, train_acc=0.8, test_acc=0.75)
     ax = d2l.plot_history(hist)
     assert len(ax.lines) == 3 and ax.get_xlabel() == "epoch"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "train loss",
+        "train acc",
+        "test acc",
+    ]
+    ax = d2l.plot_history(hist, ["test_acc"], yscale="log")
+    assert list(ax.lines[0].get_ydata()) == [0.55, 0.75]
+    with pytest.raises(KeyError, match="no per-epoch record 'valid_acc'"):
+        d2l.plot_history(hist, ["valid_acc"])
 
 
 def test_draw_network_errors():

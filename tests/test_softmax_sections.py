@@ -48,9 +48,15 @@ def notebook_defs(nb_path: Path, names: list[str], **globals_) -> dict:
 def scratch():
     return notebook_defs(
         SCRATCH,
-        ["softmax_naive", "softmax", "net", "cross_entropy", "accuracy",
-         "evaluate_accuracy"],
-    )  # fmt: skip
+        [
+            "softmax_naive",
+            "softmax",
+            "net",
+            "cross_entropy",
+            "accuracy",
+            "evaluate_accuracy",
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +109,18 @@ def test_net_is_softmax_of_affine_map(generator):
 @pytest.mark.parametrize(
     "y_hat, y",
     [
-        (torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]),
-         torch.tensor([1, 1, 1])),
+        (
+            torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]),
+            torch.tensor([1, 1, 1]),
+        ),
         (torch.tensor([2, 0, 1, 1]), torch.tensor([2, 1, 1, 0])),
         (torch.eye(10)[torch.arange(10) % 3], torch.arange(10)),
-        (torch.tensor([[0.2, 0.5, 0.3]]),
-         torch.tensor([1], dtype=torch.int32)),
+        (
+            torch.tensor([[0.2, 0.5, 0.3]]),
+            torch.tensor([1], dtype=torch.int32),
+        ),
     ],
-)  # fmt: skip
+)
 def test_accuracy_matches_library_copy(scratch, y_hat, y):
     assert scratch["accuracy"](y_hat, y) == d2l.accuracy(y_hat, y)
 
@@ -139,8 +149,9 @@ def test_concise_copy_has_not_drifted(scratch, concise, generator, name):
 # -- scratch and concise agree ----------------------------------------------
 
 
-def one_epoch_each(scratch, data, W0, *, seed_scratch, seed_concise,
-                   scratch_loss=None):  # fmt: skip
+def one_epoch_each(
+    scratch, data, W0, *, seed_scratch, seed_concise, scratch_loss=None
+):
     """One epoch of the scratch and of the concise model from ``W0``."""
     features, labels = data
     W = W0.clone().requires_grad_(True)
@@ -157,11 +168,15 @@ def one_epoch_each(scratch, data, W0, *, seed_scratch, seed_concise,
         net[1].bias.zero_()
     loader = d2l.ArrayLoader((features, labels), 256, generator=seed_concise)
     d2l.train_epoch_ch3(
-        net, loader, nn.CrossEntropyLoss(),
+        net,
+        loader,
+        nn.CrossEntropyLoss(),
         torch.optim.SGD(net.parameters(), lr=0.1),
-    )  # fmt: skip
-    return (W.detach(), b.detach()), (net[1].weight.detach().T,
-                                      net[1].bias.detach())
+    )
+    return (W.detach(), b.detach()), (
+        net[1].weight.detach().T,
+        net[1].bias.detach(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -170,8 +185,9 @@ def W0():
     return torch.normal(0.0, 0.01, size=(784, 10), generator=g)
 
 
-def test_scratch_and_concise_agree_after_one_epoch(scratch, fashion_subset,
-                                                   W0):  # fmt: skip
+def test_scratch_and_concise_agree_after_one_epoch(
+    scratch, fashion_subset, W0
+):
     (W_s, b_s), (W_c, b_c) = one_epoch_each(
         scratch, fashion_subset, W0, seed_scratch=3, seed_concise=3
     )
@@ -180,8 +196,9 @@ def test_scratch_and_concise_agree_after_one_epoch(scratch, fashion_subset,
     torch.testing.assert_close(b_s, b_c, rtol=0, atol=1e-5)
 
 
-def test_agreement_check_fails_for_another_batch_order(scratch,
-                                                       fashion_subset, W0):
+def test_agreement_check_fails_for_another_batch_order(
+    scratch, fashion_subset, W0
+):
     (W_s, _), (W_c, _) = one_epoch_each(
         scratch, fashion_subset, W0, seed_scratch=3, seed_concise=4
     )
@@ -193,7 +210,11 @@ def test_agreement_check_fails_for_a_log10_loss(scratch, fashion_subset, W0):
         return -torch.log10(y_hat[range(len(y_hat)), y])
 
     (W_s, _), (W_c, _) = one_epoch_each(
-        scratch, fashion_subset, W0, seed_scratch=3, seed_concise=3,
+        scratch,
+        fashion_subset,
+        W0,
+        seed_scratch=3,
+        seed_concise=3,
         scratch_loss=cross_entropy_log10,
-    )  # fmt: skip
+    )
     assert (W_s - W_c).abs().max() > 1e-3

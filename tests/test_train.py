@@ -1,5 +1,9 @@
-"""The chapter-3 pieces and the training loop, checked against PyTorch."""
+"""d2lutils.train: the one training loop, its History and evaluation."""
 
+import itertools
+
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -7,59 +11,389 @@ from torch import nn
 import d2lutils as d2l
 
 
-def test_linreg_matches_nn_linear():
-    lin = nn.Linear(3, 1).double()
-    X = torch.randn(5, 3, dtype=torch.float64)
-    w = lin.weight.detach().T
-    b = lin.bias.detach()
-    torch.testing.assert_close(d2l.linreg(X, w, b), lin(X).detach())
+def _toy_problem(n=300, seed=0):
+    """Two Gaussian blobs that a linear classifier separates well."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    X = torch.randn(n, 2, generator=g) + 3 * y[:, None].float()
+    return X, y
 
 
-def test_linreg_shape_error():
-    with pytest.raises(ValueError, match=r"X must be \(n, d\)"):
-        d2l.linreg(torch.ones(4, 3), torch.ones(2, 1), torch.zeros(1))
+def _linear(seed=1, dtype=torch.float64):
+    torch.manual_seed(seed)
+    return nn.Linear(2, 2).to(dtype)
 
 
-def test_squared_loss_is_half_mse_per_example():
-    y_hat = torch.randn(6, 1, dtype=torch.float64)
-    y = torch.randn(6, dtype=torch.float64)
-    l = d2l.squared_loss(y_hat, y)
-    assert l.shape == (6, 1)
-    torch.testing.assert_close(
-        l.mean(), nn.MSELoss()(y_hat.reshape(-1), y) / 2)
-    with pytest.raises(ValueError, match="different numbers of values"):
-        d2l.squared_loss(y_hat, torch.ones(5))
+# -- History ------------------------------------------------------------------
 
 
-def test_sgd_matches_torch_optim_sgd():
-    torch.manual_seed(0)
-    w1 = torch.randn(3, 1, dtype=torch.float64, requires_grad=True)
-    w2 = w1.detach().clone().requires_grad_(True)
-    X = torch.randn(8, 3, dtype=torch.float64)
-    y = torch.randn(8, 1, dtype=torch.float64)
-    d2l.squared_loss(X @ w1, y).sum().backward()
-    d2l.sgd([w1], lr=0.1, batch_size=8)
-    opt = torch.optim.SGD([w2], lr=0.1)
-    d2l.squared_loss(X @ w2, y).mean().backward()
-    opt.step()
-    torch.testing.assert_close(w1, w2)
-    assert torch.all(w1.grad == 0)  # zeroed after the step
+def test_history_records_series_by_name():
+    h = d2l.History()
+    h.log_epoch(train_loss=1.0, test_acc=0.5)
+    h.log_epoch(train_loss=0.5, test_acc=0.75)
+    h.log_step(loss=2.0)
+    assert h.train_loss == h["train_loss"] == [1.0, 0.5]
+    assert h.steps == {"loss": [2.0]}
+    assert h.num_epochs == 2
+    assert repr(h) == "History(2 epochs: train_loss 0.5, test_acc 0.75)"
+    with pytest.raises(AttributeError, match="no record 'valid_loss'"):
+        _ = h.valid_loss
+    with pytest.raises(KeyError, match="recorded: \\['test_acc'"):
+        h["valid_loss"]
+    assert repr(d2l.History()) == "History(0 epochs)"
 
 
-def test_sgd_errors():
-    w = torch.ones(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="call loss.backward"):
-        d2l.sgd([w], 0.1, 4)
-    with pytest.raises(ValueError, match="batch_size must be positive"):
-        d2l.sgd([w], 0.1, 0)
+# -- the loop -----------------------------------------------------------------
 
 
-def test_accuracy_counts_correct_predictions():
-    y_hat = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
-    assert d2l.accuracy(y_hat, torch.tensor([1, 0, 0])) == 2.0
-    assert d2l.accuracy(torch.tensor([1, 1]), torch.tensor([1, 0])) == 1.0
-    with pytest.raises(ValueError, match="3 predictions but 2 labels"):
-        d2l.accuracy(y_hat, torch.tensor([1, 0]))
+def _hand_loop(net, batches, loss, lr, num_epochs):
+    """The loop written out: what d2l.train must do with an optimizer."""
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    losses = []
+    for _ in range(num_epochs):
+        for X, y in batches:
+            opt.zero_grad()
+            l = loss(net(X), y)
+            l.backward()
+            opt.step()
+            losses.append(float(l.detach()))
+    return losses
+
+
+def test_train_does_what_the_hand_written_loop_does():
+    X, y = _toy_problem()
+    batches = list(d2l.load_array((X.double(), y), 32, generator=0))
+    net1, net2 = _linear(), _linear()
+    loss = nn.CrossEntropyLoss()
+    hand_losses = _hand_loop(net1, batches, loss, 0.1, 3)
+    h = d2l.train(
+        net2, batches, loss, torch.optim.SGD(net2.parameters(), lr=0.1), 3
+    )
+    for p1, p2 in zip(net1.parameters(), net2.parameters()):
+        torch.testing.assert_close(p1, p2, rtol=0, atol=0)
+    assert h.steps["loss"] == pytest.approx(hand_losses, rel=1e-12)
+    # per-epoch training loss: the mean over the epoch's examples
+    sizes = [len(b[1]) for b in batches]
+    first = sum(l * n for l, n in zip(hand_losses, sizes)) / sum(sizes)
+    assert h.train_loss[0] == pytest.approx(first, rel=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_scratch_updater_and_optimizer_give_the_same_run(reduction):
+    """A summed loss + sgd(batch) equals a mean loss + optim.SGD."""
+    X, y = _toy_problem()
+    net1, net2 = _linear(), _linear()
+    loss = nn.CrossEntropyLoss(reduction=reduction)
+    data = (X.double(), y)
+    d2l.train(
+        net1,
+        d2l.load_array(data, 32, generator=5),
+        loss,
+        d2l.SGDUpdater(net1.parameters(), 0.1),
+        2,
+    )
+    d2l.train(
+        net2,
+        d2l.load_array(data, 32, generator=5),
+        loss,
+        torch.optim.SGD(net2.parameters(), lr=0.1),
+        2,
+    )
+    for p1, p2 in zip(net1.parameters(), net2.parameters()):
+        torch.testing.assert_close(p1, p2)
+
+
+def test_eval_sets_are_recorded_with_their_names():
+    X, y = _toy_problem()
+    it = d2l.load_array((X, y), 32, generator=0)
+    test = d2l.load_array((X[:50], y[:50]), 25, is_train=False)
+    net = _linear(dtype=torch.float32)
+    h = d2l.train(
+        net,
+        it,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(net.parameters(), lr=0.1),
+        2,
+        eval_iters={"test": test},
+        metrics={"acc": d2l.accuracy},
+    )
+    assert sorted(h.epochs) == [
+        "test_acc",
+        "test_loss",
+        "train_acc",
+        "train_loss",
+    ]
+    assert h.test_acc[-1] == d2l.evaluate_accuracy(net, test)
+    got = d2l.evaluate(net, test, nn.CrossEntropyLoss())["loss"]
+    assert h.test_loss[-1] == pytest.approx(got)
+
+
+def test_a_train_eval_set_replaces_the_running_average():
+    X = torch.linspace(-1, 1, 30).reshape(-1, 1)
+    y = 2 * X + 1
+    net = nn.Linear(1, 1)
+    h = d2l.train(
+        net,
+        d2l.load_array((X, y), 10, generator=0),
+        nn.MSELoss(),
+        torch.optim.SGD(net.parameters(), lr=0.1),
+        3,
+        eval_iters={"train": [(X, y)]},
+    )
+    assert sorted(h.epochs) == ["train_loss"]
+    with torch.no_grad():
+        end = float(nn.MSELoss()(net(X), y))
+    assert h.train_loss[-1] == pytest.approx(end)  # the end-of-epoch model
+
+
+def test_train_ch3_learns_and_keeps_d2ls_records():
+    X, y = _toy_problem()
+    it = d2l.load_array((X, y), 32, generator=0)
+    net = nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    h = d2l.train_ch3(
+        net, it, it, nn.CrossEntropyLoss(), 5, opt, animate=False
+    )
+    assert len(h.train_loss) == len(h.test_acc) == 5
+    assert h.train_loss[-1] < h.train_loss[0]
+    assert h.test_acc[-1] > 0.9
+    assert "5 epochs" in repr(h)
+
+
+def test_train_ch3_animates_without_a_notebook():
+    it = d2l.load_array(_toy_problem(), 64)
+    net = nn.Linear(2, 2)
+    h = d2l.train_ch3(
+        net,
+        it,
+        it,
+        nn.CrossEntropyLoss(),
+        2,
+        torch.optim.SGD(net.parameters(), lr=0.1),
+    )
+    fig = plt.gcf()  # in a script the live figure stays open for plt.show()
+    assert len(fig.axes[0].lines) == 3
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1.0, 2.0]
+    assert len(h.train_acc) == 2
+
+
+def test_train_epoch_ch3_is_one_epoch_of_train():
+    X, y = _toy_problem()
+    net1, net2 = _linear(), _linear()
+    loss = nn.CrossEntropyLoss()
+    data = (X.double(), y)
+    out = d2l.train_epoch_ch3(
+        net1,
+        d2l.load_array(data, 32, generator=2),
+        loss,
+        torch.optim.SGD(net1.parameters(), 0.1),
+    )
+    h = d2l.train(
+        net2,
+        d2l.load_array(data, 32, generator=2),
+        loss,
+        torch.optim.SGD(net2.parameters(), 0.1),
+        1,
+        metrics={"acc": d2l.accuracy},
+    )
+    assert out == (h.train_loss[0], h.train_acc[0])
+
+
+def test_same_seed_same_history():
+    runs = []
+    for _ in range(2):
+        X, y = _toy_problem()
+        net = _linear(dtype=torch.float32)
+        runs.append(
+            d2l.train(
+                net,
+                d2l.load_array((X, y), 32, generator=4),
+                nn.CrossEntropyLoss(),
+                torch.optim.SGD(net.parameters(), 0.1),
+                2,
+            ).steps["loss"]
+        )
+    assert runs[0] == runs[1]
+
+
+class _Log(d2l.Callback):
+    """Writes down every moment the loop calls, with epoch and step."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattribute__(self, name):
+        if name.startswith("on_"):
+            return lambda s: self.calls.append((name, s.epoch, s.step))
+        return super().__getattribute__(name)
+
+
+def test_callbacks_are_called_in_order():
+    log = _Log()
+    batches = [(torch.randn(4, 2), torch.randint(0, 2, (4,)))] * 2
+    net = nn.Linear(2, 2)
+    d2l.train(
+        net,
+        batches,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(net.parameters(), 0.1),
+        2,
+        callbacks=[log],
+    )
+    names = [c[0] for c in log.calls]
+    step = ["on_step_begin", "on_after_backward", "on_step_end"]
+    epoch = ["on_epoch_begin", *step, *step, "on_epoch_end"]
+    assert names == ["on_train_begin", *epoch, *epoch, "on_train_end"]
+    assert log.calls[-2] == ("on_epoch_end", 2, 4)  # 4 steps done
+
+
+def test_a_callback_can_stop_training_mid_epoch():
+    class StopAtStep3(d2l.Callback):
+        def on_step_end(self, state):
+            state.stop = state.step == 2  # the third step, counted from 0
+
+    batches = [(torch.randn(4, 2), torch.randint(0, 2, (4,)))] * 5
+    net = nn.Linear(2, 2)
+    h = d2l.train(
+        net,
+        batches,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(net.parameters(), 0.1),
+        10,
+        callbacks=[StopAtStep3()],
+    )
+    assert h.num_epochs == 1 and len(h.steps["loss"]) == 3
+
+
+def test_modules_train_in_train_mode_and_evaluate_in_eval_mode():
+    modes = []
+
+    class Spy(nn.Module):
+        def forward(self, X):
+            modes.append(self.training)
+            return X
+
+    net = nn.Sequential(nn.Linear(2, 2), Spy())
+    batches = [(torch.randn(4, 2), torch.randint(0, 2, (4,)))]
+    net.eval()  # the loop must switch it back to training
+    d2l.train(
+        net,
+        batches,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(net.parameters(), 0.1),
+        1,
+        eval_iters={"test": batches},
+    )
+    assert modes == [True, False]
+    assert net.training  # evaluation restored the training mode
+
+
+def test_evaluate_accuracy_restores_the_mode_it_found():
+    X, y = _toy_problem()
+    net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    for mode in (True, False):
+        net.train(mode)
+        acc = d2l.evaluate_accuracy(net, d2l.load_array((X, y), 64, False))
+        assert 0.0 <= acc <= 1.0 and net.training == mode
+    with pytest.raises(ValueError, match="no examples"):
+        d2l.evaluate_accuracy(net, [])
+
+
+def test_num_epochs_accepts_numpy_integers():
+    batches = [(torch.randn(4, 2), torch.randint(0, 2, (4,)))]
+    net = nn.Linear(2, 2)
+    h = d2l.train(
+        net,
+        batches,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(net.parameters(), 0.1),
+        np.int64(2),
+    )
+    assert h.num_epochs == 2
+
+
+def test_a_one_shot_generator_is_refused_before_training():
+    X, y = _toy_problem()
+    net = _linear(dtype=torch.float32)
+    before = [p.detach().clone() for p in net.parameters()]
+    gen = ((X[i : i + 30], y[i : i + 30]) for i in range(0, 300, 30))
+    with pytest.raises(TypeError, match="one-shot iterator.*load_array"):
+        d2l.train(
+            net,
+            gen,
+            nn.CrossEntropyLoss(),
+            torch.optim.SGD(net.parameters(), 0.1),
+            2,
+        )
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    # one epoch from a generator is fine: it is read once
+    h = d2l.train(
+        net,
+        gen,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(net.parameters(), 0.1),
+        1,
+    )
+    assert len(h.steps["loss"]) == 10
+    with pytest.raises(TypeError, match=r"eval_iters\['test'\] is a one-shot"):
+        d2l.train(
+            net,
+            [(X, y)],
+            nn.CrossEntropyLoss(),
+            torch.optim.SGD(net.parameters(), 0.1),
+            2,
+            eval_iters={"test": iter([(X, y)])},
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        ({"updater": "sgd"}, TypeError, "updater must be"),
+        ({"num_epochs": 0}, ValueError, "num_epochs must be positive"),
+        ({"num_epochs": 2.0}, TypeError, "num_epochs must be an int"),
+        ({"num_epochs": True}, TypeError, "num_epochs must be an int"),
+        ({"train_iter": []}, ValueError, "no examples in epoch 1"),
+        ({"train_iter": 5}, TypeError, "train_iter must yield"),
+        ({"metrics": [d2l.accuracy]}, TypeError, "metrics must be a dict"),
+        ({"metrics": {"acc": 1}}, TypeError, "'acc' is not a function"),
+        ({"metrics": {"loss": d2l.accuracy}}, ValueError, "recorded anyway"),
+        ({"eval_iters": {"my test": []}}, ValueError, "identifiers"),
+        ({"callbacks": [print]}, TypeError, "d2l.Callback objects"),
+    ],
+)
+def test_train_errors(kwargs, err, match):
+    net = nn.Linear(2, 2)
+    args = {
+        "net": net,
+        "train_iter": [(torch.zeros(1, 2), torch.zeros(1))],
+        "loss": nn.CrossEntropyLoss(),
+        "num_epochs": 1,
+        "updater": torch.optim.SGD(net.parameters(), 0.1),
+    }
+    args.update(kwargs)
+    with pytest.raises(err, match=match):
+        d2l.train(**args)
+
+
+def test_predict_ch3_titles_true_and_predicted():
+    X = torch.zeros(8, 1, 28, 28)
+    y = torch.arange(8)
+
+    def net(X):  # always predicts class 9
+        out = torch.zeros(len(X), 10)
+        out[:, 9] = 1
+        return out
+
+    axes = d2l.predict_ch3(net, [(X, y)], n=4)
+    assert [ax.get_title() for ax in axes] == [
+        "t-shirt\nankle boot",
+        "trouser\nankle boot",
+        "pullover\nankle boot",
+        "dress\nankle boot",
+    ]
+    with pytest.raises(ValueError, match="n must be positive"):
+        d2l.predict_ch3(net, [(X, y)], n=0)
 
 
 def test_accumulator_and_timer():
@@ -80,98 +414,4 @@ def test_accumulator_and_timer():
     assert len(t.times) == 2 and t.sum() >= 0
     assert t.cumsum()[-1] == pytest.approx(t.sum())
     assert t.avg() == pytest.approx(t.sum() / 2)
-
-
-def _toy_problem(n=300, seed=0):
-    """Two Gaussian blobs that a linear classifier separates well."""
-    g = torch.Generator().manual_seed(seed)
-    y = torch.randint(0, 2, (n,), generator=g)
-    X = torch.randn(n, 2, generator=g) + 3 * y[:, None].float()
-    return X, y
-
-
-def test_evaluate_accuracy_restores_training_mode():
-    X, y = _toy_problem()
-    net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
-    net.train()
-    acc = d2l.evaluate_accuracy(net, d2l.load_array((X, y), 64, False))
-    assert 0.0 <= acc <= 1.0 and net.training
-    with pytest.raises(ValueError, match="no examples"):
-        d2l.evaluate_accuracy(net, [])
-
-
-@pytest.mark.parametrize("reduction", ["none", "mean"])
-def test_train_ch3_learns_with_optimizer(reduction):
-    X, y = _toy_problem()
-    it = d2l.load_array((X, y), 32, generator=0)
-    net = nn.Linear(2, 2)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    loss = nn.CrossEntropyLoss(reduction=reduction)
-    hist = d2l.train_ch3(net, it, it, loss, 5, opt, animate=False)
-    assert len(hist.train_loss) == len(hist.test_acc) == 5
-    assert hist.train_loss[-1] < hist.train_loss[0]
-    assert hist.test_acc[-1] > 0.9
-    assert "5 epochs" in repr(hist)
-
-
-def test_scratch_updater_and_optimizer_give_the_same_run():
-    """A summed loss + sgd(batch) equals mean loss + optim.SGD."""
-    X, y = _toy_problem()
-    torch.manual_seed(1)
-    net1 = nn.Linear(2, 2).double()
-    net2 = nn.Linear(2, 2).double()
-    net2.load_state_dict(net1.state_dict())
-    Xd = X.double()
-    loss = nn.CrossEntropyLoss(reduction="none")
-    it1 = d2l.load_array((Xd, y), 32, generator=5)
-    it2 = d2l.load_array((Xd, y), 32, generator=5)
-    d2l.train_epoch_ch3(
-        net1, it1, loss, lambda n: d2l.sgd(net1.parameters(), 0.1, n))
-    d2l.train_epoch_ch3(
-        net2, it2, loss, torch.optim.SGD(net2.parameters(), lr=0.1))
-    for p1, p2 in zip(net1.parameters(), net2.parameters()):
-        torch.testing.assert_close(p1, p2)
-
-
-def test_train_ch3_errors():
-    it = d2l.load_array(_toy_problem(), 32)
-    net = nn.Linear(2, 2)
-    loss = nn.CrossEntropyLoss()
-    with pytest.raises(TypeError, match="updater must be"):
-        d2l.train_ch3(net, it, it, loss, 1, "sgd", animate=False)
-    with pytest.raises(ValueError, match="num_epochs must be positive"):
-        d2l.train_ch3(net, it, it, loss, 0, lambda n: None, animate=False)
-    with pytest.raises(TypeError, match="num_epochs must be an int"):
-        d2l.train_ch3(net, it, it, loss, 2.0, lambda n: None, animate=False)
-    with pytest.raises(ValueError, match="no examples"):
-        d2l.train_epoch_ch3(net, [], loss, lambda n: None)
-
-
-def test_train_ch3_animates_without_a_notebook():
-    it = d2l.load_array(_toy_problem(), 64)
-    net = nn.Linear(2, 2)
-    hist = d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(), 2,
-                         torch.optim.SGD(net.parameters(), lr=0.1))
-    import matplotlib.pyplot as plt
-
-    fig = plt.gcf()  # in a script the live figure stays open for plt.show()
-    assert len(fig.axes[0].lines) == 3
-    assert list(fig.axes[0].lines[0].get_xdata()) == [1.0, 2.0]
-    assert len(hist.train_acc) == 2
-
-
-def test_predict_ch3_titles_true_and_predicted():
-    X = torch.zeros(8, 1, 28, 28)
-    y = torch.arange(8)
-
-    def net(X):  # always predicts class 9
-        out = torch.zeros(len(X), 10)
-        out[:, 9] = 1
-        return out
-
-    axes = d2l.predict_ch3(net, [(X, y)], n=4)
-    assert [ax.get_title() for ax in axes] == [
-        "t-shirt\nankle boot", "trouser\nankle boot",
-        "pullover\nankle boot", "dress\nankle boot"]
-    with pytest.raises(ValueError, match="n must be positive"):
-        d2l.predict_ch3(net, [(X, y)], n=0)
+    assert list(itertools.accumulate(t.times)) == pytest.approx(t.cumsum())

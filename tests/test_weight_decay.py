@@ -17,8 +17,10 @@ import d2lutils as d2l
 
 NOTEBOOK = (
     Path(__file__).resolve().parents[1]
-    / "chapters" / "multilayer-perceptrons" / "weight-decay.ipynb"
-)  # fmt: skip
+    / "chapters"
+    / "multilayer-perceptrons"
+    / "weight-decay.ipynb"
+)
 
 
 def _defs() -> dict[str, str]:
@@ -53,8 +55,7 @@ def g():
 
 
 def test_l2_penalty_is_half_the_squared_norm(nb, g):
-    w = torch.randn(7, 1, generator=g, dtype=torch.float64,
-                    requires_grad=True)  # fmt: skip
+    w = torch.randn(7, 1, generator=g, dtype=torch.float64, requires_grad=True)
     value = nb["l2_penalty"](w)
     torch.testing.assert_close(value, torch.linalg.vector_norm(w) ** 2 / 2)
     value.backward()
@@ -62,8 +63,7 @@ def test_l2_penalty_is_half_the_squared_norm(nb, g):
 
 
 def test_l1_penalty_is_the_l1_norm(nb, g):
-    w = torch.randn(7, 1, generator=g, dtype=torch.float64,
-                    requires_grad=True)  # fmt: skip
+    w = torch.randn(7, 1, generator=g, dtype=torch.float64, requires_grad=True)
     value = nb["l1_penalty"](w)
     torch.testing.assert_close(value, torch.linalg.vector_norm(w, ord=1))
     value.backward()
@@ -82,7 +82,7 @@ def test_decayed_update_is_an_sgd_step_on_the_penalized_loss(
     w_new, b_new = nb["decayed_update"](w, b, X, y, lr, lambd)
     wg, bg = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
     loss = d2l.squared_loss(d2l.linreg(X, wg, bg), y).mean()
-    (loss + lambd / 2 * (wg ** 2).sum()).backward()  # eq. (3)
+    (loss + lambd / 2 * (wg**2).sum()).backward()  # eq. (3)
     torch.testing.assert_close(w_new, w - lr * wg.grad)
     torch.testing.assert_close(b_new, b - lr * bg.grad)
 
@@ -90,6 +90,5 @@ def test_decayed_update_is_an_sgd_step_on_the_penalized_loss(
 def test_decayed_update_without_data_is_pure_decay(nb, g):
     w = torch.randn(3, 1, generator=g, dtype=torch.float64)
     X, y = torch.zeros(2, 3, dtype=torch.float64), torch.zeros(2, 1)
-    w_new, _ = nb["decayed_update"](w, torch.zeros(1), X,
-                                    y.double(), 0.1, 2.0)  # fmt: skip
+    w_new, _ = nb["decayed_update"](w, torch.zeros(1), X, y.double(), 0.1, 2.0)
     torch.testing.assert_close(w_new, (1 - 0.1 * 2.0) * w)

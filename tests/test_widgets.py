@@ -80,8 +80,7 @@ class Dom(HTMLParser):
             node[2] += data
 
     def by_class(self, cls):
-        return [t for t in self.tags
-                if cls in t[1].get("class", "").split()]  # fmt: skip
+        return [t for t in self.tags if cls in t[1].get("class", "").split()]
 
 
 # -- choosing the mode -------------------------------------------------------
@@ -188,7 +187,7 @@ def test_static_image_shows_the_default_frame(static):
     (img,) = dom.by_class("d2l-slider-img")
     prefix = "data:image/png;base64,"
     assert img[1]["src"].startswith(prefix)
-    assert base64.b64decode(img[1]["src"][len(prefix):]) == record.pngs[3]
+    assert base64.b64decode(img[1]["src"][len(prefix) :]) == record.pngs[3]
     assert img[1]["alt"] == "figure for λ = 2"
 
 
@@ -217,8 +216,9 @@ def test_two_static_sliders_get_different_ids(set_mode, drawer, shown):
 
 def test_static_escapes_labels(set_mode, shown):
     set_mode("static")
-    record = d2l.slider(Drawer(), [1, 2], label="<b>",
-                        fmt=lambda v: f"</script>{v}")  # fmt: skip
+    record = d2l.slider(
+        Drawer(), [1, 2], label="<b>", fmt=lambda v: f"</script>{v}"
+    )
     assert "<b>" not in record.html
     assert record.html.count("</script>") == 2  # only the two real ones
     payload = json.loads(Dom(record.html).by_class("d2l-slider-data")[0][2])
@@ -235,8 +235,9 @@ def widget(set_mode, drawer, shown):
 
 
 def _shown_png(record):
-    (out,) = [c for c in record.widget.children
-              if type(c).__name__ == "Output"]  # fmt: skip
+    (out,) = [
+        c for c in record.widget.children if type(c).__name__ == "Output"
+    ]
     (item,) = out.outputs
     return base64.b64decode(item["data"]["image/png"])
 
@@ -255,8 +256,13 @@ def test_widget_control_shows_values_and_updates_on_release(widget):
     assert control.readout is True
     assert control.description == "λ"
     assert control.label == "2"
-    assert list(control.options) == [("0", 0), ("0.5", 1), ("1", 2),
-                                     ("2", 3), ("3", 4)]  # fmt: skip
+    assert list(control.options) == [
+        ("0", 0),
+        ("0.5", 1),
+        ("1", 2),
+        ("2", 3),
+        ("3", 4),
+    ]
     ticks = [c for c in widget.widget.children if type(c).__name__ == "HTML"]
     assert "d2l-slider-ticks" in ticks[0].value
     assert "<span>0.5</span>" in ticks[0].value
@@ -288,8 +294,9 @@ def test_widget_names_a_failing_value(set_mode, shown):
     with pytest.raises(d2l.SliderError, match="λ = 3") as info:
         record.control.value = 4
     assert isinstance(info.value.__cause__, ZeroDivisionError)
-    (out,) = [c for c in record.widget.children
-              if type(c).__name__ == "Output"]  # fmt: skip
+    (out,) = [
+        c for c in record.widget.children if type(c).__name__ == "Output"
+    ]
     assert "λ = 3" in out.outputs[0]["text"]
     assert plt.get_fignums() == []
 
@@ -355,8 +362,9 @@ def test_default_not_in_values(mode, drawer):
 @pytest.mark.parametrize("mode", widgets.SLIDER_MODES)
 def test_draw_failure_names_the_value(mode, shown):
     with pytest.raises(d2l.SliderError, match=r"draw\(1\) failed.*λ = 1") as e:
-        d2l.slider(Drawer(fail_on=1), [0, 1, 2], label="λ", default=1,
-                   mode=mode)  # fmt: skip
+        d2l.slider(
+            Drawer(fail_on=1), [0, 1, 2], label="λ", default=1, mode=mode
+        )
     assert isinstance(e.value.__cause__, ZeroDivisionError)
     assert e.value.value == 1
     assert plt.get_fignums() == []
@@ -423,17 +431,21 @@ s = d2l.slider(draw, [0, 1, 2], default=1, label="a")"""
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "mode, mime",
-    [("static", "text/html"),
-     ("auto", "application/vnd.jupyter.widget-view+json")],
-)  # fmt: skip
+    [
+        ("static", "text/html"),
+        ("auto", "application/vnd.jupyter.widget-view+json"),
+    ],
+)
 def test_in_a_kernel_shows_exactly_one_output(monkeypatch, mode, mime):
     """As under nbval and the book build: one output, no stray figure."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.setenv(widgets.MODE_ENV_VAR, mode)
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(KERNEL_CELL),
-                nbformat.v4.new_code_cell("print(s.mode, len(s.pngs))")]
+    nb.cells = [
+        nbformat.v4.new_code_cell(KERNEL_CELL),
+        nbformat.v4.new_code_cell("print(s.mode, len(s.pngs))"),
+    ]
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     (out,) = nb.cells[0].outputs
     assert out["output_type"] == "display_data"

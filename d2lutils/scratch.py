@@ -1,0 +1,174 @@
+"""The from-scratch pieces of the first sections, for later sections to reuse.
+
+The linear-regression and softmax sections write :func:`linreg`,
+:func:`squared_loss`, :func:`sgd` and :func:`accuracy` in the open, where
+the reader sees every line; later sections import them from here
+(``tests/`` checks that the notebook copies and these agree).
+
+:class:`SGDUpdater` wraps :func:`sgd` into the ``updater(batch_size)``
+function the training loop calls, with a learning rate ``lr`` that a
+schedule can change between steps (see :mod:`d2lutils.callbacks`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+
+from .core import check_int
+
+__all__ = ["SGDUpdater", "accuracy", "linreg", "sgd", "squared_loss"]
+
+
+def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The linear model ``X w + b``.
+
+    Examples
+    --------
+    >>> linreg(torch.ones(2, 3), torch.ones(3, 1), torch.tensor(0.5))
+    tensor([[3.5000],
+            [3.5000]])
+    """
+    if X.ndim != 2 or X.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"X must be (n, d) and w (d, 1): got X {tuple(X.shape)}, "
+            f"w {tuple(w.shape)}"
+        )
+    return X @ w + b
+
+
+def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Half the squared error per example, ``(y_hat - y)**2 / 2``.
+
+    ``y`` is reshaped to ``y_hat``'s shape (labels often come as ``(n,)``).
+
+    Examples
+    --------
+    >>> squared_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0]))
+    tensor([[0.5000],
+            [2.0000]])
+    """
+    if y.numel() != y_hat.numel():
+        raise ValueError(
+            f"y_hat {tuple(y_hat.shape)} and y {tuple(y.shape)} hold "
+            "different numbers of values"
+        )
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def _check_params(params) -> list[torch.Tensor]:
+    if isinstance(params, torch.Tensor):
+        raise TypeError(
+            "params must be a list of tensors, e.g. [w, b]; got a single "
+            f"tensor of shape {tuple(params.shape)}: wrap it as [w]"
+        )
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            "params must be a list of tensors, e.g. [w, b]; got "
+            f"{type(params).__name__}"
+        ) from None
+    for i, p in enumerate(params):
+        if not isinstance(p, torch.Tensor):
+            raise TypeError(
+                f"params[{i}] is a {type(p).__name__}, not a tensor"
+            )
+    return params
+
+
+def _check_lr(lr) -> float:
+    if isinstance(lr, bool) or isinstance(lr, (str, bytes)):
+        raise TypeError(f"lr must be a number, got {type(lr).__name__}")
+    try:
+        value = float(lr)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"lr must be a number, got {type(lr).__name__}"
+        ) from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"lr must be a finite number >= 0, got {lr}")
+    return value
+
+
+def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
+    """One minibatch SGD step: ``param -= lr * param.grad / batch_size``.
+
+    The loss must have been *summed* over the minibatch before
+    ``backward()``, so dividing by ``batch_size`` gives the mean gradient.
+    Gradients are zeroed afterwards. Every argument and every gradient is
+    checked before any parameter changes, so a bad call leaves the model
+    as it was.
+
+    Examples
+    --------
+    >>> w = torch.tensor([1.0], requires_grad=True)
+    >>> (3 * w).sum().backward()
+    >>> sgd([w], lr=0.1, batch_size=1); w
+    tensor([0.7000], requires_grad=True)
+    """
+    params = _check_params(params)
+    lr = _check_lr(lr)
+    batch_size = check_int(batch_size, "batch_size")
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    for i, param in enumerate(params):
+        if param.grad is None:
+            raise RuntimeError(
+                f"params[{i}] (shape {tuple(param.shape)}) has no gradient: "
+                "give it requires_grad=True and call loss.backward() before "
+                "sgd; no parameter was changed"
+            )
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+class SGDUpdater:
+    """``updater(batch_size)`` for the loop: :func:`sgd` on ``params``.
+
+    The learning rate is the attribute ``lr``, so a schedule (for example
+    :class:`~d2lutils.callbacks.LRSchedule`) can change it between steps,
+    as it changes an optimizer's ``param_groups``.
+
+    Examples
+    --------
+    >>> w = torch.tensor([1.0], requires_grad=True)
+    >>> updater = SGDUpdater([w], lr=0.5)
+    >>> (2 * w).sum().backward(); updater(1); w
+    tensor([0.], requires_grad=True)
+    """
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
+        self.params = _check_params(params)
+        self.lr = _check_lr(lr)
+
+    def __call__(self, batch_size: int) -> None:
+        sgd(self.params, self.lr, batch_size)
+
+    def __repr__(self) -> str:
+        return f"SGDUpdater({len(self.params)} tensors, lr={self.lr:g})"
+
+
+def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
+    """The *number* of correct predictions (as in d2l), not the fraction.
+
+    ``y_hat`` holds scores ``(n, q)`` (the arg max is the prediction) or
+    predicted labels ``(n,)``.
+
+    Examples
+    --------
+    >>> accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
+    1.0
+    """
+    if y_hat.ndim == 2 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(dim=1)
+    y_hat = y_hat.reshape(-1)
+    if y_hat.shape[0] != y.reshape(-1).shape[0]:
+        raise ValueError(
+            f"{y_hat.shape[0]} predictions but {y.numel()} labels"
+        )
+    return float((y_hat.type(y.dtype) == y.reshape(-1)).sum())

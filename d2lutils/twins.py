@@ -1,0 +1,171 @@
+"""Scratch versus concise: train two implementations side by side.
+
+Each pair of sections builds the same model twice, once from scratch and
+once with ``torch.nn``, and claims they are the same model. The honest
+check: start both from the same parameters, feed both the same minibatches
+in the same order, train both with :func:`d2lutils.train.train`, and
+compare the parameters afterwards (and the loss at every step).
+
+:func:`train_twins` does that. Each side is a :class:`Twin`: the model, its
+loss and updater, and a function returning its parameters in a layout
+both sides share (``nn.Linear`` keeps ``W`` transposed, so a concise twin
+usually returns ``layer.weight.T``). Each side reads the data through its
+own :class:`~d2lutils.data.ArrayLoader` seeded with the same seed, so the
+batches are identical. The result, a :class:`TwinRun`, holds both
+histories and the largest differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import torch
+
+from .core import check_int
+from .data import ArrayLoader
+from .train import History, train
+
+__all__ = ["Twin", "TwinRun", "train_twins"]
+
+
+@dataclass
+class Twin:
+    """One side of a comparison.
+
+    Attributes
+    ----------
+    net, loss, updater : as for :func:`~d2lutils.train.train`.
+    params : a function returning the current parameters, in the layout
+        both twins share (e.g. ``lambda: [net[1].weight.T, net[1].bias]``).
+    """
+
+    net: Callable
+    loss: Callable
+    updater: Any
+    params: Callable[[], Sequence[torch.Tensor]]
+
+
+@dataclass
+class TwinRun:
+    """Both histories, parameters at the start and at the end of both runs.
+
+    Attributes
+    ----------
+    histories : the two :class:`~d2lutils.train.History` records.
+    start : the first twin's parameters before training.
+    ends : the two twins' parameters after training.
+    """
+
+    histories: tuple[History, History]
+    start: list[torch.Tensor]
+    ends: tuple[list[torch.Tensor], list[torch.Tensor]]
+
+    @property
+    def max_diff(self) -> list[float]:
+        """Largest absolute difference between the twins, per parameter."""
+        a, b = self.ends
+        return [float((p - q).abs().max()) for p, q in zip(a, b)]
+
+    @property
+    def moved(self) -> list[float]:
+        """How far training moved the first twin, per parameter (max abs)."""
+        return [
+            float((p - s).abs().max())
+            for p, s in zip(self.ends[0], self.start)
+        ]
+
+    @property
+    def max_step_loss_diff(self) -> float:
+        """Largest difference of the minibatch losses, step by step."""
+        a, b = (h.steps["loss"] for h in self.histories)
+        return max(abs(x - y) for x, y in zip(a, b))
+
+    def __repr__(self) -> str:
+        diffs = ", ".join(f"{d:.2g}" for d in self.max_diff)
+        moved = ", ".join(f"{m:.2g}" for m in self.moved)
+        return f"TwinRun(max |difference| [{diffs}]; moved [{moved}])"
+
+
+def _params(twin: Twin, which: str) -> list[torch.Tensor]:
+    params = twin.params()
+    if isinstance(params, torch.Tensor):
+        raise TypeError(
+            f"{which}.params() must return a list of tensors, got a tensor"
+        )
+    return [p.detach().clone() for p in params]
+
+
+def train_twins(
+    first: Twin,
+    second: Twin,
+    data: Sequence[torch.Tensor],
+    *,
+    batch_size: int,
+    num_epochs: int = 1,
+    seed: int = 0,
+    second_seed: Optional[int] = None,
+    metrics: Optional[Mapping[str, Callable]] = None,
+) -> TwinRun:
+    """Train two twins on the same minibatches; return a :class:`TwinRun`.
+
+    Parameters
+    ----------
+    first, second : the two :class:`Twin` objects, already holding the same
+        starting parameters (checked: their ``params()`` must agree).
+    data : the tensors to make minibatches from, e.g. ``(X, y)``.
+    batch_size, num_epochs : as for training.
+    seed : the seed of both loaders' shuffling.
+    second_seed : a different seed for the second twin's loader (to show
+        that the comparison notices another batch order).
+    metrics : as for :func:`~d2lutils.train.train`.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> X, y = torch.randn(40, 3), torch.randn(40, 1)
+    >>> a, b = nn.Linear(3, 1), nn.Linear(3, 1)
+    >>> b.load_state_dict(a.state_dict())
+    <All keys matched successfully>
+    >>> twin = lambda net: Twin(net, nn.MSELoss(),
+    ...     torch.optim.SGD(net.parameters(), lr=0.1),
+    ...     lambda: [net.weight, net.bias])
+    >>> run = train_twins(twin(a), twin(b), (X, y), batch_size=8)
+    >>> max(run.max_diff)
+    0.0
+    """
+    check_int(batch_size, "batch_size", min_value=1)
+    check_int(num_epochs, "num_epochs", min_value=1)
+    start, start_b = _params(first, "first"), _params(second, "second")
+    if len(start) != len(start_b) or any(
+        p.shape != q.shape for p, q in zip(start, start_b)
+    ):
+        raise ValueError(
+            "the twins' params() differ in number or shape: "
+            f"{[tuple(p.shape) for p in start]} vs "
+            f"{[tuple(q.shape) for q in start_b]}; return them in a shared "
+            "layout (nn.Linear keeps W transposed: use weight.T)"
+        )
+    for i, (p, q) in enumerate(zip(start, start_b)):
+        if not torch.equal(p.to(q.dtype), q):
+            raise ValueError(
+                f"the twins start from different parameters (params()[{i}] "
+                f"differs by {float((p.to(q.dtype) - q).abs().max()):.3g}); "
+                "copy one twin's parameters into the other first"
+            )
+    histories, ends = [], []
+    seeds = (seed, seed if second_seed is None else second_seed)
+    for twin, s in zip((first, second), seeds):
+        loader = ArrayLoader(data, batch_size, generator=s)
+        history = train(
+            twin.net,
+            loader,
+            twin.loss,
+            twin.updater,
+            num_epochs,
+            metrics=metrics,
+        )
+        histories.append(history)
+        ends.append(_params(twin, "twin"))
+    return TwinRun(tuple(histories), start, (ends[0], ends[1]))
