@@ -148,11 +148,16 @@ def data_iter(
     >>> [len(yb) for _, yb in data_iter(2, X, y, generator=0)]
     [2, 2, 1]
     """
+    # check the arguments now, at the call, not at the first next()
     _check_batch_size(batch_size)
     num_examples = _check_same_length([features, labels])
     g = normalize_generator(generator)
     indices = torch.randperm(num_examples, generator=g)
-    for i in range(0, num_examples, batch_size):
+    return _slices(batch_size, features, labels, indices)
+
+
+def _slices(batch_size, features, labels, indices):
+    for i in range(0, len(indices), batch_size):
         batch = indices[i : i + batch_size]
         yield features[batch], labels[batch]
 

@@ -182,6 +182,13 @@ def show_images(
     return axes
 
 
+def _as_list(v) -> list:
+    """A number, a 0-d or 1-d tensor/array, or a sequence, as a list."""
+    if isinstance(v, (torch.Tensor, np.ndarray)):
+        return v.reshape(-1).tolist()
+    return list(v) if hasattr(v, "__len__") else [v]
+
+
 class Animator:
     """Curves that grow point by point, redrawn in place in notebooks.
 
@@ -222,11 +229,11 @@ class Animator:
 
     def add(self, x, y) -> None:
         """Append one point per curve (``y`` a number or a sequence)."""
-        if not hasattr(y, "__len__"):
-            y = [y]
+        y = _as_list(y)
         n = len(y)
-        if not hasattr(x, "__len__"):
-            x = [x] * n
+        x = _as_list(x)
+        if len(x) == 1 and n > 1:
+            x = x * n
         if self.X is None:
             self.X = [[] for _ in range(n)]
             self.Y = [[] for _ in range(n)]

@@ -68,12 +68,12 @@ def test_data_iter_same_generator_same_order():
 )
 def test_data_iter_rejects_bad_batch_size(bs, err):
     with pytest.raises(err, match="batch_size"):
-        next(d2l.data_iter(bs, torch.zeros(4, 1), torch.zeros(4)))
+        d2l.data_iter(bs, torch.zeros(4, 1), torch.zeros(4))  # at the call
 
 
 def test_data_iter_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="same number of examples"):
-        next(d2l.data_iter(2, torch.zeros(4, 1), torch.zeros(5)))
+        d2l.data_iter(2, torch.zeros(4, 1), torch.zeros(5))  # at the call
 
 
 def test_array_loader_reshuffles_each_epoch(generator):

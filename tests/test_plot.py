@@ -62,6 +62,13 @@ def test_animator_keeps_all_points_and_checks_arity():
         anim.add(3, (1, 2, 3))
 
 
+def test_animator_accepts_tensors_and_arrays():
+    anim = d2l.Animator(display=False)
+    anim.add(torch.tensor(1), torch.tensor(0.5))  # 0-d tensors
+    anim.add(np.int64(2), torch.tensor([0.25]))
+    assert anim.X == [[1.0, 2.0]] and anim.Y == [[0.5, 0.25]]
+
+
 def test_animator_updates_one_display_in_a_notebook(monkeypatch):
     """In a kernel the figure is shown once and then updated in place."""
     shown = []
