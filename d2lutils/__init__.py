@@ -25,7 +25,9 @@ Modules, each with one job and readable in one sitting:
 * :mod:`d2lutils.widgets` -- ``slider``: a hyperparameter slider for
   Jupyter, Colab, the rendered book and scripts;
 * :mod:`d2lutils.model_selection` -- ``k_fold`` splits and polynomial
-  features.
+  features;
+* :mod:`d2lutils.init` -- Xavier and He initializers by hand (for
+  ``net.apply``) and ``LayerStats``, a per-layer statistics hook.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -53,6 +55,20 @@ from .data import (
     synthetic_data,
 )
 from .fashion_mnist import FashionMNISTError
+from .init import (
+    LayerStats,
+    fans,
+    he_normal,
+    he_normal_,
+    he_uniform,
+    he_uniform_,
+    init_constant,
+    init_normal,
+    xavier_normal,
+    xavier_normal_,
+    xavier_uniform,
+    xavier_uniform_,
+)
 from .model_selection import k_fold, polynomial_features
 from .plot import (
     Animator,
@@ -93,6 +109,7 @@ __all__ = [
     "EarlyStopping",
     "FashionMNISTError",
     "History",
+    "LayerStats",
     "LRSchedule",
     "Record",
     "SGDUpdater",
@@ -109,7 +126,14 @@ __all__ = [
     "draw_network",
     "evaluate",
     "evaluate_accuracy",
+    "fans",
     "get_fashion_mnist_labels",
+    "he_normal",
+    "he_normal_",
+    "he_uniform",
+    "he_uniform_",
+    "init_constant",
+    "init_normal",
     "k_fold",
     "linreg",
     "load_array",
@@ -134,4 +158,8 @@ __all__ = [
     "train_epoch_ch3",
     "train_twins",
     "try_gpu",
+    "xavier_normal",
+    "xavier_normal_",
+    "xavier_uniform",
+    "xavier_uniform_",
 ]
