@@ -101,7 +101,7 @@ bench: $(STAMP) data
 # if any cell fails. SEEDS="1 2 3" or NOTEBOOKS="chapters/.../x.ipynb" narrow it.
 SEEDS ?= 11 12 13 14 15 16 17 18 19 20
 seeds: $(STAMP) data
-	$(BIN)/python tools/seeds.py --seeds $(SEEDS) $(NOTEBOOKS)
+	$(BIN)/python tools/seeds.py --seeds "$(SEEDS)" $(NOTEBOOKS)
 
 clean:
 	rm -rf _build

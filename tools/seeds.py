@@ -8,7 +8,7 @@ exit status is 1 if any run failed, so the table can gate CI.
 
 Usage::
 
-    python tools/seeds.py --seeds 11 12 13 [NOTEBOOK ...]
+    python tools/seeds.py --seeds "11 12 13" [NOTEBOOK ...]
 """
 
 from __future__ import annotations
@@ -63,10 +63,16 @@ def run_one(path: Path, seed: int, out_dir: Path) -> tuple[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", required=True)
+    parser.add_argument(
+        "--seeds", required=True, help='seeds, e.g. "11 12 13" or 11,12,13'
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    try:
+        args.seeds = [int(s) for s in args.seeds.replace(",", " ").split()]
+    except ValueError:
+        parser.error(f"--seeds takes integers, got {args.seeds!r}")
     notebooks = [p.resolve() for p in args.notebooks] or chapter_notebooks()
     runs = [(nb, s) for nb in notebooks for s in args.seeds]
     with tempfile.TemporaryDirectory() as tmp:
