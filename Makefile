@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR := /usr/share/datasets/fashion-mnist
 
 .PHONY: book test unit nbval browser colab-cells bench lint data env clean \
-	seeds \
+	seeds rerun \
 	help
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make test   run every test (unit, notebooks, book, browser)"
 	@echo "make bench  time data loading and one epoch of training"
 	@echo "make seeds  run every notebook with 10 other seeds, print a table"
+	@echo "make rerun  run every cell of every notebook twice in a row"
 	@echo "make colab-cells  rewrite each notebook's Colab install cell"
 	@echo "            from repository.url in _config.yml"
 
@@ -102,6 +103,11 @@ bench: $(STAMP) data
 SEEDS ?= 11 12 13 14 15 16 17 18 19 20
 seeds: $(STAMP) data
 	$(BIN)/python tools/seeds.py --seeds "$(SEEDS)" $(NOTEBOOKS)
+
+# Every code cell run twice in a row, as a reader re-runs a cell after
+# changing a hyperparameter (tools/rerun.py); NOTEBOOKS= narrows it.
+rerun: $(STAMP) data
+	$(BIN)/python tools/rerun.py $(NOTEBOOKS)
 
 clean:
 	rm -rf _build
