@@ -27,7 +27,9 @@ Modules, each with one job and readable in one sitting:
 * :mod:`d2lutils.model_selection` -- ``k_fold`` splits and polynomial
   features;
 * :mod:`d2lutils.init` -- Xavier and He initializers by hand (for
-  ``net.apply``) and ``LayerStats``, a per-layer statistics hook.
+  ``net.apply``) and ``LayerStats``, a per-layer statistics hook;
+* :mod:`d2lutils.gradcheck` -- ``grad_check``: hand-written gradients
+  against autograd or finite differences, worst error per parameter.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -55,6 +57,14 @@ from .data import (
     synthetic_data,
 )
 from .fashion_mnist import FashionMNISTError
+from .gradcheck import (
+    GradReport,
+    autograd_grads,
+    compare_grads,
+    grad_check,
+    numerical_grads,
+    relative_error,
+)
 from .init import (
     LayerStats,
     fans,
@@ -108,6 +118,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "FashionMNISTError",
+    "GradReport",
     "History",
     "LayerStats",
     "LRSchedule",
@@ -120,7 +131,9 @@ __all__ = [
     "Twin",
     "TwinRun",
     "accuracy",
+    "autograd_grads",
     "check_int",
+    "compare_grads",
     "cosine_schedule",
     "data_iter",
     "draw_network",
@@ -128,6 +141,7 @@ __all__ = [
     "evaluate_accuracy",
     "fans",
     "get_fashion_mnist_labels",
+    "grad_check",
     "he_normal",
     "he_normal_",
     "he_uniform",
@@ -140,10 +154,12 @@ __all__ = [
     "load_data_fashion_mnist",
     "load_fashion_mnist",
     "normalize_generator",
+    "numerical_grads",
     "plot",
     "plot_history",
     "polynomial_features",
     "predict_ch3",
+    "relative_error",
     "set_figsize",
     "set_lr",
     "set_seed",
