@@ -209,15 +209,13 @@ def _declared(dist_names: list[str]) -> set[str]:
 def test_every_import_of_d2lutils_is_a_declared_dependency():
     """pip resolves pyproject's dependencies; nothing else is needed."""
     imported: set[str] = set()
-    for path in (ROOT / "d2lutils").glob("*.py"):
+    for path in (ROOT / "d2lutils").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Import):
                 imported |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 imported.add(node.module.split(".")[0])
     third_party = imported - set(sys.stdlib_module_names) - {"d2lutils"}
-    # sphinx is imported only by the build's own extension (sphinxext.py)
-    third_party -= {"sphinx", "docutils"}
     providers = md.packages_distributions()
     declared = _declared(PYPROJECT["project"]["dependencies"])
     missing = {
@@ -262,7 +260,13 @@ def test_wheel_from_pyproject_holds_the_package(tmp_path):
     )
     (wheel,) = out.glob("d2lutils-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    modules = {f"d2lutils/{p.name}" for p in (ROOT / "d2lutils").glob("*.py")}
+    # every module and the slider's HTML, JavaScript and CSS
+    modules = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "d2lutils").rglob("*")
+        if p.suffix in (".py", ".html", ".js", ".css")
+    }
+    assert {"d2lutils/widgets/slider.js"} <= modules
     assert modules <= names, f"missing from the wheel: {modules - names}"
     meta_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
     meta = zipfile.ZipFile(wheel).read(meta_name).decode()

@@ -1,10 +1,16 @@
-"""Tests for d2lutils.widgets.slider in its three modes and its errors."""
+"""d2lutils.widgets: ``slider`` in its three modes, its errors, its files.
+
+The static slider's JavaScript runs in the browser test
+(``tests/test_browser.py``), on the built book, and the widget mode in
+a live JupyterLab (``tests/test_jupyterlab.py``); here the Python side.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 from html.parser import HTMLParser
+from pathlib import Path
 
 import IPython.display
 import matplotlib.pyplot as plt
@@ -12,6 +18,8 @@ import pytest
 
 import d2lutils as d2l
 from d2lutils import widgets
+from d2lutils.widgets import markup
+from d2lutils.widgets import mode as modes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VALUES = [0, 0.5, 1, 2, 3]
@@ -100,14 +108,14 @@ def test_auto_mode_is_script_outside_a_kernel(set_mode, mode):
 
 def test_auto_mode_is_widget_in_a_kernel(set_mode, monkeypatch):
     set_mode("auto")
-    monkeypatch.setattr(widgets, "in_notebook", lambda: True)
+    monkeypatch.setattr(modes, "in_notebook", lambda: True)
     assert widgets.slider_mode() == "widget"
 
 
 def test_auto_mode_without_ipywidgets_is_script(set_mode, monkeypatch):
     set_mode("auto")
-    monkeypatch.setattr(widgets, "in_notebook", lambda: True)
-    monkeypatch.setattr(widgets, "_has_ipywidgets", lambda: False)
+    monkeypatch.setattr(modes, "in_notebook", lambda: True)
+    monkeypatch.setattr(modes, "has_ipywidgets", lambda: False)
     assert widgets.slider_mode() == "script"
 
 
@@ -200,10 +208,7 @@ def test_static_is_self_contained(static):
             assert attrs["src"].startswith("data:image/png;base64,")
     scripts = [t for t in dom.tags if t[0] == "script"]
     assert len(scripts) == 2  # the JSON data and the code
-    (code,) = [s for s in scripts if "type" not in s[1]]
-    root_id = dom.by_class("d2l-slider")[0][1]["id"]
-    assert f'getElementById("{root_id}")' in code[2]
-    assert 'addEventListener("input"' in code[2]
+    assert all("src" not in s[1] for s in scripts)  # no script to fetch
 
 
 def test_two_static_sliders_get_different_ids(set_mode, drawer, shown):
@@ -454,16 +459,62 @@ def test_in_a_kernel_shows_exactly_one_output(monkeypatch, mode, mime):
     assert nb.cells[1].outputs[0]["text"].strip() == expected
 
 
-def test_static_html_ids_are_repeatable_and_distinct():
-    """Same figures give the same id prefix; two sliders never share one."""
-    import re
-
-    from d2lutils.widgets import static_html
-
-    a = static_html([b"x", b"y"], ["0", "1"], 0, "λ")
-    b = static_html([b"x", b"y"], ["0", "1"], 0, "λ")
-    id_a = re.search(r'class="d2l-slider" id="([^"]+)"', a).group(1)
-    id_b = re.search(r'class="d2l-slider" id="([^"]+)"', b).group(1)
+def test_static_html_is_repeatable_and_ids_distinct():
+    """Same input, same HTML up to the counter; no two sliders share ids."""
+    a = widgets.static_html([b"x", b"y"], ["0", "1"], 0, "λ")
+    b = widgets.static_html([b"x", b"y"], ["0", "1"], 0, "λ")
+    id_a = Dom(a).by_class("d2l-slider")[0][1]["id"]
+    id_b = Dom(b).by_class("d2l-slider")[0][1]["id"]
     assert id_a != id_b
     assert id_a.rsplit("-", 1)[0] == id_b.rsplit("-", 1)[0]
-    assert f'getElementById("{id_a}")' in a
+    assert a.replace(id_a, "ID") == b.replace(id_b, "ID")
+    # the label points at this slider's own input
+    (label,) = Dom(a).by_class("d2l-slider-label")
+    (inp,) = Dom(a).by_class("d2l-slider-input")
+    assert label[1]["for"] == inp[1]["id"] and inp[1]["id"].startswith(id_a)
+
+
+# -- the package files (slider.html, slider.js, slider.css) -------------------
+
+
+def test_assets_are_package_data():
+    """pyproject ships every file markup.py reads (a wheel test checks it)."""
+    import fnmatch
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+
+    pyproject = tomllib.loads(
+        (Path(__file__).parents[1] / "pyproject.toml").read_text("utf-8")
+    )
+    patterns = pyproject["tool"]["setuptools"]["package-data"][
+        "d2lutils.widgets"
+    ]
+    for name in markup.ASSETS:
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), name
+        assert markup.asset(name).strip(), f"{name} is empty"
+
+
+def test_assets_drop_their_header_comment():
+    js = markup.asset("slider.js")
+    template = markup.asset("slider.html")
+    assert not js.startswith("/*") and not template.startswith("<!--")
+    assert template.startswith('<div class="d2l-slider"')
+
+
+def test_styles_come_from_slider_css(static):
+    """Every style attribute of the static slider is slider.css's rules."""
+    record, dom = static
+    rules = markup._rules()
+    styles = [t[1]["style"] for t in dom.tags if "style" in t[1]]
+    assert len(styles) == 7
+    declared = {d for rule in rules.values() for d in rule.split(";")}
+    for css in styles:
+        assert css and set(css.split(";")) <= declared, css
+
+
+def test_style_of_an_unknown_rule_names_it():
+    with pytest.raises(KeyError, match=r"no rule for \['\.nope'\]"):
+        markup.style(".d2l-slider", ".nope")

@@ -1,13 +1,16 @@
-"""Sphinx extension used by the book build (listed in ``_config.yml``).
+"""The book build's Sphinx extension (``_config.yml``: local_extensions).
+
+It belongs to the build, not to the ``d2lutils`` package the notebooks
+import, so it lives here, beside the book's sources:
 
 * When Jupyter Book executes the notebooks there is no reader at the other
   end of the kernel, so an ipywidgets slider would be frozen at its first
   value. This extension sets ``D2LUTILS_SLIDER_MODE=static`` before any
-  notebook runs; kernels inherit the environment, and
-  :func:`d2lutils.widgets.slider` then renders every value ahead of time as
-  a self-contained HTML slider that works in the static pages.
-* It adds the book's small stylesheet, ``static/d2lbook.css`` beside this
-  file (wide equations scroll instead of being cut off).
+  notebook runs; kernels inherit the environment, and ``d2l.slider``
+  (``d2lutils/widgets``) then renders every value ahead of time as a
+  self-contained HTML slider that works in the static pages.
+* It adds the book's small stylesheet, ``static/d2lbook.css`` beside
+  this file (wide equations scroll instead of being cut off).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 __all__ = ["setup"]
 
-STATIC = Path(__file__).with_name("static")
+STATIC = Path(__file__).resolve().with_name("static")
 
 
 def _add_static_path(app) -> None:
