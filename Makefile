@@ -63,12 +63,12 @@ book: $(STAMP) data _build/.d2lutils-stamp
 unit: $(STAMP) data
 	$(BIN)/python -m pytest -m "not browser"
 
-# nbval re-runs every notebook and compares each cell marked
-# "# NBVAL_CHECK_OUTPUT" with the output of the book build's run (kept in
+# nbval re-runs every notebook and compares each cell tagged
+# nbval-check-output with the output of the book build's run (kept in
 # its jupyter-cache): the numbers a reader sees must come out the same on
 # every run. Needs `make book` first (`make test` does that).
 nbval: $(STAMP) data
-	$(BIN)/python tests/nbval_references.py _build
+	$(BIN)/python tools/nbval_references.py _build
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax \
 	  --nbval-cell-timeout=600 -o addopts="" -o testpaths="" _build/nbval
 
@@ -83,15 +83,15 @@ browser: $(STAMP)
 # written). After changing that address run this and commit the notebooks;
 # tests/test_colab.py fails while any notebook differs.
 colab-cells: $(STAMP)
-	$(BIN)/python tests/colab_cell.py --write
+	$(BIN)/python tools/colab_cell.py --write
 
 test: lint unit book nbval browser
 
 # ruff (configured in pyproject.toml) over the package, tests, benchmarks and
 # the code cells of every notebook (lines <= 79 characters, as in the book).
 lint: $(STAMP)
-	$(BIN)/ruff check d2lutils tests benchmarks tools chapters
-	$(BIN)/ruff format --check d2lutils tests benchmarks tools
+	$(BIN)/ruff check d2lutils tests benchmarks tools _ext chapters
+	$(BIN)/ruff format --check d2lutils tests benchmarks tools _ext
 	$(BIN)/actionlint
 
 bench: $(STAMP) data

@@ -1,7 +1,7 @@
 """Colab: every notebook installs d2lutils on Colab, and only there.
 
 The first cell of every notebook is generated from ``repository.url`` in
-``_config.yml`` by ``tests/colab_cell.py`` (``make colab-cells``); these
+``_config.yml`` by ``tools/colab_cell.py`` (``make colab-cells``); these
 tests fail when a notebook drifts from it, check that the cell does what
 it says (installs on Colab, nothing elsewhere) and that the repository
 really is pip-installable as ``d2lutils`` without ``requirements.txt``.
@@ -32,7 +32,7 @@ except ModuleNotFoundError:  # Python < 3.11
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(
-    "colab_cell", ROOT / "tests" / "colab_cell.py"
+    "colab_cell", ROOT / "tools" / "colab_cell.py"
 )
 colab_cell = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(colab_cell)
@@ -43,6 +43,14 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
 
 def _rel(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
+
+
+def test_colab_cell_doctests():
+    """tools/ is outside pytest's testpaths: run its examples here."""
+    import doctest
+
+    result = doctest.testmod(colab_cell)
+    assert result.attempted > 0 and result.failed == 0, result
 
 
 @pytest.fixture

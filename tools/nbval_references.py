@@ -4,10 +4,10 @@ Notebooks are committed without outputs, so nbval has nothing to compare
 against in ``chapters/``. The book build executes every notebook and keeps
 the outputs in its jupyter-cache; this script merges those outputs into a
 copy of each notebook. ``make nbval`` then re-runs the copies and checks
-every cell marked ``# NBVAL_CHECK_OUTPUT`` against the build's run: a
+every cell tagged ``nbval-check-output`` against the build's run: a
 seeded cell that prints different numbers on a second run fails.
 
-Usage: python tests/nbval_references.py [BUILD_DIR]   (after ``make book``)
+Usage: python tools/nbval_references.py [BUILD_DIR]   (after ``make book``)
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ import sys
 from pathlib import Path
 
 import nbformat
-from notebook_tools import ROOT, chapter_notebooks
+
+# the book's list of notebooks, shared with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from notebook_tools import ROOT, chapter_notebooks  # noqa: E402
 
 
 def main(build: Path) -> int:

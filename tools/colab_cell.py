@@ -9,8 +9,8 @@ it too); this script derives the cell from it.
 
 Usage (from the repository root)::
 
-    python tests/colab_cell.py           # check: exit 1 if a notebook drifts
-    python tests/colab_cell.py --write   # rewrite the drifted first cells
+    python tools/colab_cell.py           # check: exit 1 if a notebook drifts
+    python tools/colab_cell.py --write   # rewrite the drifted first cells
     make colab-cells                     # the same as --write
 
 After changing the address in ``_config.yml`` run ``make colab-cells`` and
@@ -32,7 +32,10 @@ from pathlib import Path
 
 import nbformat
 import yaml
-from notebook_tools import CHAPTERS, ROOT, chapter_notebooks
+
+# the book's list of notebooks, shared with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from notebook_tools import CHAPTERS, ROOT, chapter_notebooks  # noqa: E402
 
 CONFIG = ROOT / "_config.yml"
 TAG = "remove-cell"
