@@ -13,9 +13,9 @@ console errors and no failed requests, that MathJax typesets every maths
 element, that every image has loaded, that every internal link and
 ``#anchor`` resolves, and that notebook pages carry a Colab launch button
 pointing at the notebook in the repository named in ``_config.yml``. It
-saves a full-page screenshot to ``_build/screenshots/<page>.png``. On the
-weight-decay page it moves each static slider and checks that the figure
-and the value shown change.
+saves a full-page screenshot to ``_build/screenshots/<page>.png``. On
+every page whose notebook calls ``d2l.slider`` it moves each static slider
+and checks that the figure and the value shown change.
 
 Set ``D2L_BOOK_HTML`` to test another build (e.g. ``/tmp/x/_build/html``).
 """
@@ -50,7 +50,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SLIDER_PAGE = "chapters/multilayer-perceptrons/weight-decay.html"
 # TeX left as text in the rendered page means some maths was not typeset.
 RAW_TEX = re.compile(r"\$\$|\\begin\{|\\frac\b|\\mathbf\b|\\sum\b")
 _REFRESH = re.compile(
@@ -67,6 +66,12 @@ NOTEBOOK_PAGES = {
     for doc in DOCNAMES
     if (ROOT / f"{doc}.ipynb").is_file()
 }
+# every page whose notebook calls d2l.slider: each of its sliders must move
+SLIDER_PAGES = sorted(
+    page
+    for page, notebook in NOTEBOOK_PAGES.items()
+    if "d2l.slider(" in (ROOT / notebook).read_text(encoding="utf-8")
+)
 # the root redirect, every toc page, then Sphinx's own pages
 PAGES = (
     ["index.html"]
@@ -428,12 +433,15 @@ def test_colab_launch_button(loaded, page_path):
     ), expected
 
 
-def test_weight_decay_slider_moves(loaded):
+@pytest.mark.parametrize("page_path", SLIDER_PAGES)
+def test_slider_moves(loaded, page_path):
     """Moving each static slider changes the figure and the value shown."""
-    page = loaded(SLIDER_PAGE).page
+    page = loaded(page_path).page
     sliders = page.locator("div.d2l-slider")
-    if sliders.count() == 0:
-        pytest.skip(f"{SLIDER_PAGE} has no .d2l-slider yet")
+    assert sliders.count() > 0, (
+        f"{page_path}: the notebook calls d2l.slider but the page has no "
+        "static slider (build with D2LUTILS_SLIDER_MODE=static)"
+    )
     for k in range(sliders.count()):
         slider = sliders.nth(k)
         slider.scroll_into_view_if_needed()
