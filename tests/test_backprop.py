@@ -99,8 +99,8 @@ MLP_MISTAKES = {
         "dJ_dz @ x.T",
     ),
     "softmax gradient with the wrong sign": (
-        "torch.softmax(o, dim=0) - F.one_hot(y, len(o)).reshape(-1, 1)",
-        "F.one_hot(y, len(o)).reshape(-1, 1) - torch.softmax(o, dim=0)",
+        "torch.softmax(o, dim=0) - e_y",
+        "e_y - torch.softmax(o, dim=0)",
     ),
     "W2 not transposed": ("W2.T @ dJ_do", "W2 @ dJ_do"),
 }
