@@ -12,7 +12,9 @@ Modules, each with one job and readable in one sitting:
   and ``in_notebook``;
 * :mod:`d2lutils.data` -- synthetic data and minibatches;
 * :mod:`d2lutils.fashion_mnist` -- the Fashion-MNIST files, found,
-  checked and cached;
+  fetched, checked and cached (``find_fashion_mnist`` says where), on
+  :mod:`d2lutils.idx` (the IDX format), :mod:`d2lutils.download` and
+  :mod:`d2lutils.filecache` (writes safe under concurrency and kills);
 * :mod:`d2lutils.scratch` -- the from-scratch pieces of the first sections
   (``linreg``, ``squared_loss``, ``sgd``, ``accuracy``, ``SGDUpdater``);
 * :mod:`d2lutils.train` -- the one training loop ``train`` and its
@@ -56,7 +58,7 @@ from .data import (
     load_fashion_mnist,
     synthetic_data,
 )
-from .fashion_mnist import FashionMNISTError
+from .fashion_mnist import FashionMNISTError, find_fashion_mnist
 from .gradcheck import (
     GradReport,
     autograd_grads,
@@ -140,6 +142,7 @@ __all__ = [
     "evaluate",
     "evaluate_accuracy",
     "fans",
+    "find_fashion_mnist",
     "get_fashion_mnist_labels",
     "grad_check",
     "he_normal",

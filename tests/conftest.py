@@ -1,9 +1,24 @@
-"""Shared fixtures: a private cache, seeded generators, tiny IDX files."""
+"""Shared fixtures: a private home and cache, seeded generators, IDX files.
+
+Every test runs with ``HOME`` and ``XDG_CACHE_HOME`` pointing into a
+temporary folder of the session and without ``D2LUTILS_DATA_DIR`` (so the
+loader's default search runs; a test that wants it sets it), so nothing is
+written to the real home and the suite passes with a read-only one. Tests
+that need an empty cache of their own take ``cache_home``.
+"""
 
 from __future__ import annotations
 
 import gzip
+import http.server
+import multiprocessing
+import os
+import shutil
 import struct
+import tempfile
+import threading
+import traceback
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +37,19 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def _session_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(_session_home, monkeypatch):
+    """No test reads or writes the real home, cache or data folder."""
+    monkeypatch.setenv("HOME", str(_session_home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_session_home / ".cache"))
+    monkeypatch.delenv("D2LUTILS_DATA_DIR", raising=False)
 
 
 @pytest.fixture
@@ -64,3 +92,93 @@ def write_idx(path: Path, data: np.ndarray, *, magic_type=0x08, gz=True):
     else:
         path.write_bytes(raw)
     return raw
+
+
+@pytest.fixture
+def shared_tmp():
+    """A temporary folder that user ``nobody`` can enter (``tmp_path`` is
+    private to root), for tests of file permissions."""
+    folder = Path(tempfile.mkdtemp(prefix="d2lutils-perm-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _child(conn, fn, args):
+    if os.geteuid() == 0:  # root reads every file: become nobody
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = ("ok", repr(fn(*args)))
+        except Exception as err:  # sent back to the test as text
+            out = (type(err).__name__, str(err) or traceback.format_exc())
+    conn.send((*out, [str(w.message) for w in caught]))
+    conn.close()
+
+
+def run_unprivileged(fn, *args):
+    """Run ``fn(*args)`` in a forked child without root's powers.
+
+    Root ignores file permissions, so permission problems can only be
+    tested as another user: as root the child becomes ``nobody``. Returns
+    ``(outcome, text, warnings)``: ``("ok", repr(result), [...])`` or the
+    exception's class name and message, and the warnings' messages.
+    """
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_child, args=(child, fn, args))
+    proc.start()
+    try:
+        if not parent.poll(300):
+            raise TimeoutError("the unprivileged child did not answer")
+        return parent.recv()
+    finally:
+        proc.join(10)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """``/NAME`` serves ``files[NAME]``; ``/stall/NAME`` sends its first
+    kilobyte and then nothing; ``/short/NAME`` half of it, then hangs up."""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        mode, _, name = self.path.lstrip("/").rpartition("/")
+        data = self.server.files.get(name)
+        if data is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if mode == "stall":
+            self.wfile.write(data[:1024])
+            self.wfile.flush()
+            self.server.stalled.set()
+            self.server.release.wait(30)
+        elif mode == "short":
+            self.wfile.write(data[: len(data) // 2])
+        else:
+            self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_files():
+    """A local HTTP server on 127.0.0.1: fill ``server.files`` (name ->
+    bytes) and fetch ``server.url + name`` (or ``stall/``, ``short/``)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    server.files = {}
+    server.release = threading.Event()  # set: stalled requests end
+    server.stalled = threading.Event()  # set: a request is stalling
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()

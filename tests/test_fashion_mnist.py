@@ -1,99 +1,43 @@
-"""Fashion-MNIST loading: sources, validation, caching and error messages."""
+"""d2lutils.fashion_mnist: the file table, finding, fetching, verifying
+and caching the real data, and every error message."""
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import shutil
-import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import write_idx
+from conftest import run_unprivileged
 
 import d2lutils as d2l
+from d2lutils import download as dl
 from d2lutils import fashion_mnist as fm
-from d2lutils.fashion_mnist import FashionMNISTError, read_idx
+from d2lutils.fashion_mnist import FILES, FashionMNISTError
 
-STEMS = [stem for stem, _, _ in fm._FILES.values()]
-
-
-# -- read_idx on small hand-made files -------------------------------------
+NAMES = [f.name for f in FILES]
 
 
-def test_read_idx_reads_images_and_labels(tmp_path):
-    imgs = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
-    write_idx(tmp_path / "i.gz", imgs)
-    out = read_idx(tmp_path / "i.gz", ndim=3, count=3)
-    assert out.dtype == np.uint8 and np.array_equal(out, imgs)
-    write_idx(tmp_path / "l", np.array([0, 9, 4]), gz=False)
-    assert read_idx(tmp_path / "l", ndim=1, count=3).tolist() == [0, 9, 4]
-
-
-def test_read_idx_checks_sha256(tmp_path):
-    raw = write_idx(tmp_path / "l.gz", np.array([1, 2]))
-    good = hashlib.sha256(raw).hexdigest()
-    assert read_idx(tmp_path / "l.gz", ndim=1, count=2, sha256=good).size == 2
-    with pytest.raises(FashionMNISTError, match="l.gz.*SHA-256.*not the real"):
-        read_idx(tmp_path / "l.gz", ndim=1, count=2, sha256="0" * 64)
-
-
-def test_read_idx_rejects_truncated_file(tmp_path):
-    raw = write_idx(tmp_path / "x", np.zeros((2, 28, 28)), gz=False)
-    (tmp_path / "x").write_bytes(raw[:-10])
-    with pytest.raises(FashionMNISTError, match=r"x: truncated.*Fix:"):
-        read_idx(tmp_path / "x", ndim=3, count=2)
-
-
-def test_read_idx_rejects_trailing_bytes(tmp_path):
-    raw = write_idx(tmp_path / "x", np.zeros(2), gz=False)
-    (tmp_path / "x").write_bytes(raw + b"\0")
-    with pytest.raises(FashionMNISTError, match="too long"):
-        read_idx(tmp_path / "x", ndim=1, count=2)
-
-
-def test_read_idx_rejects_wrong_magic(tmp_path):
-    write_idx(tmp_path / "x.gz", np.zeros(2), magic_type=0x0D)
-    with pytest.raises(FashionMNISTError, match="wrong IDX magic number"):
-        read_idx(tmp_path / "x.gz", ndim=1, count=2)
-    # an image file where a label file is expected
-    write_idx(tmp_path / "y.gz", np.zeros((2, 28, 28)))
-    with pytest.raises(FashionMNISTError, match="magic"):
-        read_idx(tmp_path / "y.gz", ndim=1, count=2)
-
-
-def test_read_idx_rejects_wrong_shape(tmp_path):
-    write_idx(tmp_path / "x.gz", np.zeros((2, 27, 28)))
-    with pytest.raises(FashionMNISTError, match=r"shape \(2, 27, 28\)"):
-        read_idx(tmp_path / "x.gz", ndim=3, count=2)
-    write_idx(tmp_path / "y.gz", np.zeros(5))
-    with pytest.raises(FashionMNISTError, match=r"expected \(6,\)"):
-        read_idx(tmp_path / "y.gz", ndim=1, count=6)
-
-
-def test_read_idx_rejects_label_out_of_range(tmp_path):
-    write_idx(tmp_path / "x.gz", np.array([3, 10]))
-    with pytest.raises(FashionMNISTError, match="label 10, outside 0..9"):
-        read_idx(tmp_path / "x.gz", ndim=1, count=2)
-
-
-def test_read_idx_rejects_damaged_gzip(tmp_path):
-    write_idx(tmp_path / "x.gz", np.zeros((50, 28, 28)))
-    data = (tmp_path / "x.gz").read_bytes()
-    (tmp_path / "x.gz").write_bytes(data[: len(data) // 2])
-    with pytest.raises(FashionMNISTError, match="cannot be read.*damaged"):
-        read_idx(tmp_path / "x.gz", ndim=3, count=50, remedy="do X")
-
-
-def test_read_idx_rejects_short_header(tmp_path):
-    (tmp_path / "x").write_bytes(b"\0\0\x08")
-    with pytest.raises(FashionMNISTError, match="too short"):
-        read_idx(tmp_path / "x", ndim=1, count=1)
-
-
-# -- the real data, from each source ---------------------------------------
+def test_table_describes_the_four_files():
+    assert [f.key for f in FILES] == [
+        "train_images",
+        "train_labels",
+        "test_images",
+        "test_labels",
+    ]
+    assert [f.shape for f in FILES] == [
+        (60000, 28, 28),
+        (60000,),
+        (10000, 28, 28),
+        (10000,),
+    ]
+    assert all(len(f.sha256) == 64 for f in FILES)
+    assert FILES[0].urls == [
+        m + "train-images-idx3-ubyte.gz" for m in fm.MIRRORS
+    ]
 
 
 @pytest.fixture
@@ -101,31 +45,34 @@ def no_system(monkeypatch, tmp_path):
     monkeypatch.setattr(fm, "SYSTEM_DIR", tmp_path / "no-such-dir")
 
 
-def _copy_real(system_data: Path, dest: Path) -> Path:
+def _copy_real(system_data: Path, dest: Path, names=NAMES) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
-    for stem in STEMS:
-        shutil.copy(system_data / f"{stem}.gz", dest / f"{stem}.gz")
+    for name in names:
+        shutil.copy(system_data / f"{name}.gz", dest / f"{name}.gz")
     return dest
 
 
-def test_load_from_system_copy_then_fast_from_cache(system_data, cache_home):
-    t0 = time.perf_counter()
+# -- the real data, from each source ---------------------------------------
+
+
+def test_load_from_system_copy_then_from_cache(system_data, cache_home):
     X, y, Xt, yt = d2l.load_fashion_mnist()
-    cold = time.perf_counter() - t0
     assert X.shape == (60000, 28, 28) and X.dtype == torch.uint8
     assert Xt.shape == (10000, 28, 28) and Xt.dtype == torch.uint8
     assert y.shape == (60000,) and y.dtype == torch.int64
     assert yt.shape == (10000,) and yt.dtype == torch.int64
     assert torch.bincount(y).tolist() == [6000] * 10
     assert torch.bincount(yt).tolist() == [1000] * 10
-    assert (cache_home / "d2lutils/fashion-mnist/decoded/stamp.json").is_file()
-    warm = float("inf")
-    for _ in range(3):  # best of 3: other processes share the 2 cores
-        t0 = time.perf_counter()
-        X2, y2, _, _ = d2l.load_fashion_mnist()
-        warm = min(warm, time.perf_counter() - t0)
+    assert (fm.decoded_dir() / "stamp.json").is_file()
+    assert str(fm.decoded_dir()).startswith(str(cache_home))
+    assert d2l.find_fashion_mnist() == {
+        f.key: system_data / f"{f.name}.gz" for f in FILES
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X2, y2, _, _ = d2l.load_fashion_mnist()  # from the decoded cache
     assert torch.equal(X, X2) and torch.equal(y, y2)
-    assert warm < 0.3, f"warm load took {warm:.3f} s (cold {cold:.3f} s)"
+    X2[0, 0, 0] = 1  # writable tensors, as torch.from_numpy wants
 
 
 def test_uncompressed_files_in_root_are_accepted(
@@ -133,11 +80,22 @@ def test_uncompressed_files_in_root_are_accepted(
 ):
     root = tmp_path / "raw"
     root.mkdir()
-    for stem in STEMS:
-        with gzip.open(system_data / f"{stem}.gz") as f:
-            (root / stem).write_bytes(f.read())
+    for name in NAMES:
+        with gzip.open(system_data / f"{name}.gz") as f:
+            (root / name).write_bytes(f.read())
     _, y, _, yt = d2l.load_fashion_mnist(root)
     assert len(y) == 60000 and len(yt) == 10000
+    assert d2l.find_fashion_mnist(root)["test_labels"] == root / NAMES[3]
+
+
+def test_gzipped_files_without_gz_suffix_are_recognised(
+    system_data, tmp_path, cache_home
+):
+    root = tmp_path / "saved-without-suffix"
+    root.mkdir()
+    for name in NAMES:
+        shutil.copy(system_data / f"{name}.gz", root / name)
+    assert len(d2l.load_fashion_mnist(root)[3]) == 10000
 
 
 def test_torchvision_layout_is_found(system_data, tmp_path, cache_home):
@@ -146,24 +104,94 @@ def test_torchvision_layout_is_found(system_data, tmp_path, cache_home):
     assert len(d2l.load_fashion_mnist(root)[1]) == 60000
 
 
-def test_env_var_names_the_folder(
+def test_env_var_folder_is_used_and_named(
     system_data, tmp_path, cache_home, monkeypatch
 ):
-    monkeypatch.setenv("D2LUTILS_DATA_DIR", str(tmp_path / "empty"))
-    msg = r"\$D2LUTILS_DATA_DIR=.*empty"
-    with pytest.raises(FashionMNISTError, match=msg):
-        d2l.load_fashion_mnist()
-    _copy_real(system_data, tmp_path / "empty")
-    assert len(d2l.load_fashion_mnist()[3]) == 10000
-
-
-def test_missing_root_lists_the_remedies(tmp_path, cache_home):
+    folder = tmp_path / "mine"
+    monkeypatch.setenv("D2LUTILS_DATA_DIR", str(folder))
     with pytest.raises(FashionMNISTError) as err:
-        d2l.load_fashion_mnist(tmp_path)
+        d2l.load_fashion_mnist()
     msg = str(err.value)
-    assert "does not hold the four Fashion-MNIST files" in msg
+    assert f"$D2LUTILS_DATA_DIR={folder}" in msg
+    assert "missing train-images-idx3-ubyte[.gz]" in msg
+    assert "apt" not in msg and "download" not in msg
+    _copy_real(system_data, folder)
+    assert len(d2l.load_fashion_mnist()[3]) == 10000
+    assert d2l.find_fashion_mnist()["train_images"].parent == folder
+
+
+def test_explicit_root_names_the_missing_file(system_data, tmp_path):
+    root = _copy_real(system_data, tmp_path / "r", NAMES[:3])
+    with pytest.raises(FashionMNISTError) as err:
+        d2l.load_fashion_mnist(root)
+    msg = str(err.value)
+    assert f"root={root}" in msg and f"Searched: {root}" in msg
+    assert "missing t10k-labels-idx1-ubyte[.gz] in" in msg
+    assert "train-images" not in msg  # only what is missing
+    for offtopic in ("apt", "download", "connect"):
+        assert offtopic not in msg, f"{offtopic!r} does not apply: {msg}"
+
+
+def test_unreadable_file_in_root_is_a_permission_problem(
+    system_data, shared_tmp
+):
+    root = _copy_real(system_data, shared_tmp / "r")
+    (root / "t10k-labels-idx1-ubyte.gz").chmod(0o000)
+    outcome, msg, _ = run_unprivileged(d2l.load_fashion_mnist, root)
+    assert outcome == "FashionMNISTError", msg
+    assert "t10k-labels-idx1-ubyte.gz: permission denied" in msg
+    assert "damaged" not in msg
+
+
+def test_unreadable_root_folder_is_a_permission_problem(
+    system_data, shared_tmp
+):
+    root = _copy_real(system_data, shared_tmp / "r")
+    root.chmod(0o700)  # root's own folder: nobody may not enter it
+    outcome, msg, _ = run_unprivileged(d2l.find_fashion_mnist, root)
+    assert outcome == "FashionMNISTError", msg
+    assert f"root={root}" in msg and "permission denied" in msg
+    assert "missing" not in msg
+
+
+@pytest.fixture
+def unreadable_cache(shared_tmp, monkeypatch):
+    """A user cache folder that the loading user (nobody) may not read."""
+    base = shared_tmp / "cache"
+    (base / "d2lutils").mkdir(parents=True)
+    base.chmod(0o777)
+    (base / "d2lutils").chmod(0o777)
+    (base / "d2lutils" / "fashion-mnist").mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base))
+    return base / "d2lutils" / "fashion-mnist"
+
+
+def test_unreadable_cache_folder_is_skipped_silently(
+    system_data, unreadable_cache
+):
+    def load():
+        X, *_ = d2l.load_fashion_mnist()
+        return X.shape, sorted(
+            {p.parent for p in fm.find_fashion_mnist().values()}
+        )
+
+    outcome, text, caught = run_unprivileged(load)
+    assert outcome == "ok", text
+    assert "torch.Size([60000, 28, 28])" in text and str(system_data) in text
+    assert caught == []
+
+
+def test_unreadable_cache_folder_is_named_if_nothing_found(
+    unreadable_cache, no_system, monkeypatch
+):
+    monkeypatch.setattr(fm, "MIRRORS", ["file:///nonexistent-mirror/"])
+    outcome, msg, _ = run_unprivileged(d2l.load_fashion_mnist)
+    assert outcome == "FashionMNISTError", msg
+    assert f"skipped {unreadable_cache}: permission denied" in msg
     assert "apt-get install dataset-fashion-mnist" in msg
-    assert "D2LUTILS_DATA_DIR" in msg and "download" in msg
+
+
+# -- damaged sources and caches ---------------------------------------------
 
 
 def test_truncated_file_in_root_is_named(system_data, tmp_path, cache_home):
@@ -174,10 +202,7 @@ def test_truncated_file_in_root_is_named(system_data, tmp_path, cache_home):
     bad.write_bytes(gzip.compress(raw[:-100]))
     with pytest.raises(FashionMNISTError, match="t10k-labels.*truncated"):
         d2l.load_fashion_mnist(root)
-    # no decoded cache is written from a failed load
-    assert not (
-        cache_home / "d2lutils/fashion-mnist/decoded/stamp.json"
-    ).exists()
+    assert not (fm.decoded_dir() / "stamp.json").exists()
 
 
 def test_modified_file_fails_checksum(system_data, tmp_path, cache_home):
@@ -196,51 +221,99 @@ def test_changed_source_invalidates_decoded_cache(
 ):
     root = _copy_real(system_data, tmp_path / "r")
     d2l.load_fashion_mnist(root)
-    bad = root / "t10k-images-idx3-ubyte.gz"
-    bad.write_bytes(b"not gzip at all")
-    with pytest.raises(FashionMNISTError, match="t10k-images.*cannot be read"):
+    (root / "t10k-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(FashionMNISTError, match="t10k-images.*not gzip"):
         d2l.load_fashion_mnist(root)
 
 
-def test_damaged_decoded_cache_is_rebuilt(system_data, cache_home):
-    d2l.load_fashion_mnist()
-    npy = cache_home / "d2lutils/fashion-mnist/decoded/test_labels.npy"
-    npy.write_bytes(b"garbage")
-    _, _, _, yt = d2l.load_fashion_mnist()
-    assert torch.bincount(yt).tolist() == [1000] * 10
-
-
-def test_download_from_mirror_verifies_and_caches(
-    system_data, cache_home, no_system, monkeypatch
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(b""),
+        lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    ],
+    ids=["empty", "truncated"],
+)
+def test_damaged_cached_npy_is_rebuilt_with_one_warning(
+    system_data, cache_home, damage
 ):
-    monkeypatch.setattr(
-        fm, "MIRRORS", ["file:///nonexistent/", system_data.as_uri() + "/"]
-    )
+    _, _, _, yt = d2l.load_fashion_mnist()
+    npy = fm.decoded_dir() / "test_images.npy"
+    damage(npy)
+    with pytest.warns(UserWarning) as caught:
+        _, _, Xt, yt2 = d2l.load_fashion_mnist()
+    assert [str(w.message).split(" (")[0] for w in caught] == [
+        f"damaged cache file {npy}"
+    ]
+    assert torch.equal(yt, yt2) and Xt.shape == (10000, 28, 28)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d2l.load_fashion_mnist()  # rebuilt: silent again
+
+
+def test_stale_temporary_files_are_cleaned_on_load(system_data, cache_home):
+    d2l.load_fashion_mnist()
+    stale = [
+        fm.cache_dir() / "tmpab12cd.part.gz",  # a killed download
+        fm.decoded_dir() / ".train_images.npy.x1y2z3.part",  # a killed writer
+    ]
+    for p in stale:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"half")
+    d2l.load_fashion_mnist()
+    assert not any(p.exists() for p in stale)
+
+
+# -- downloads -------------------------------------------------------------
+
+
+@pytest.fixture
+def mirror(system_data, http_files, no_system, monkeypatch):
+    """A local mirror serving the real files."""
+    for name in NAMES:
+        http_files.files[f"{name}.gz"] = (
+            system_data / f"{name}.gz"
+        ).read_bytes()
+    monkeypatch.setattr(fm, "MIRRORS", [http_files.url])
+    return http_files
+
+
+def test_download_from_mirror_verifies_and_keeps(mirror, cache_home, capfd):
     _, y, _, _ = d2l.load_fashion_mnist()
     assert len(y) == 60000
-    kept = sorted(
-        p.name for p in (cache_home / "d2lutils/fashion-mnist").glob("*.gz")
-    )
-    assert kept == sorted(f"{s}.gz" for s in STEMS)
-    assert not list((cache_home / "d2lutils/fashion-mnist").glob("*.part*"))
+    assert "downloading train-images-idx3-ubyte.gz" in capfd.readouterr().err
+    kept = sorted(p.name for p in fm.cache_dir().iterdir())
+    assert kept == sorted(f"{n}.gz" for n in NAMES)
+    assert d2l.find_fashion_mnist()["train_images"].parent == fm.cache_dir()
 
 
-def test_bad_download_is_rejected_and_not_kept(
-    system_data, tmp_path, cache_home, no_system, monkeypatch
-):
-    mirror = _copy_real(system_data, tmp_path / "mirror")
-    (mirror / "train-labels-idx1-ubyte.gz").write_bytes(
-        gzip.compress(b"\0\0\x08\x01" + b"\0" * 4)
+def test_first_mirror_failing_falls_back(mirror, cache_home, monkeypatch):
+    monkeypatch.setattr(fm, "MIRRORS", ["file:///nonexistent/", mirror.url])
+    assert len(d2l.load_fashion_mnist()[3]) == 10000
+
+
+def test_stalled_download_times_out_clearly(mirror, cache_home, monkeypatch):
+    monkeypatch.setattr(dl, "DOWNLOAD_TIMEOUT", 0.5)
+    monkeypatch.setattr(fm, "MIRRORS", [mirror.url + "stall/"])
+    with pytest.raises(FashionMNISTError) as err:
+        d2l.load_fashion_mnist()
+    msg = str(err.value)
+    assert "stall/train-images-idx3-ubyte.gz: no data for 0.5 s" in msg
+    assert "could not be downloaded" in msg and "apt-get install" in msg
+    assert list(fm.cache_dir().iterdir()) == []  # no partial file
+
+
+def test_bad_download_is_rejected_and_not_kept(mirror, cache_home):
+    mirror.files["train-labels-idx1-ubyte.gz"] = gzip.compress(
+        b"\0\0\x08\x01" + b"\0" * 4
     )
-    monkeypatch.setattr(fm, "MIRRORS", [mirror.as_uri() + "/"])
     with pytest.raises(FashionMNISTError) as err:
         d2l.load_fashion_mnist()
     msg = str(err.value)
     assert "could not be downloaded" in msg and "train-labels" in msg
-    assert "apt-get install dataset-fashion-mnist" in msg
-    cached = cache_home / "d2lutils/fashion-mnist"
-    assert not (cached / "train-labels-idx1-ubyte.gz").exists()
-    assert not list(cached.glob("*.part*"))
+    assert "the download from" in msg
+    kept = sorted(p.name for p in fm.cache_dir().iterdir())
+    assert "train-labels-idx1-ubyte.gz" not in kept and len(kept) == 3
 
 
 def test_offline_with_nothing_installed_lists_remedies(
@@ -253,6 +326,8 @@ def test_offline_with_nothing_installed_lists_remedies(
     assert "nonexistent-mirror" in msg
     for remedy in ("apt-get install", "root=FOLDER", "connect to the"):
         assert remedy in msg
+    with pytest.raises(FashionMNISTError, match="not found on this machine"):
+        d2l.find_fashion_mnist()  # finds, never downloads
 
 
 # -- labels -------------------------------------------------------------------
@@ -264,6 +339,7 @@ def test_get_labels_en_zh():
         "ankle boot",
     ]
     assert d2l.get_fashion_mnist_labels([1], lang="zh") == ["裤子"]
+    assert d2l.get_fashion_mnist_labels(np.array([2])) == ["pullover"]
     assert len(d2l.FASHION_MNIST_CLASSES_ZH) == 10
 
 

@@ -1,0 +1,100 @@
+"""Downloads that show progress, give up on a stalled connection and never
+leave a partial file behind.
+
+:func:`download` streams a URL into a temporary file next to the target
+(see :func:`d2lutils.filecache.atomic_writer`), with a progress bar, lets
+the caller check the file, and only then renames it into place. A
+connection that sends no byte for :data:`DOWNLOAD_TIMEOUT` seconds raises
+:class:`TimeoutError`; whatever goes wrong, the temporary file is removed
+(and if the process is killed, the next :func:`~d2lutils.filecache.
+clean_stale` of that folder removes it).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Optional
+
+from .filecache import atomic_writer
+
+__all__ = ["DOWNLOAD_TIMEOUT", "download"]
+
+#: Seconds without a byte after which a download is abandoned.
+DOWNLOAD_TIMEOUT = 30.0
+
+
+def download(
+    url: str,
+    target: os.PathLike,
+    *,
+    check: Optional[Callable[[Path], object]] = None,
+    timeout: Optional[float] = None,
+) -> Path:
+    """Download ``url`` to ``target``; keep it only if ``check`` passes.
+
+    Parameters
+    ----------
+    url : what to fetch (``http(s)://`` or ``file://``).
+    target : the file to create; its folder must exist.
+    check : called with the temporary file's path once it is complete;
+        raising rejects the download (``target`` is then not created).
+    timeout : seconds without data before giving up; default
+        :data:`DOWNLOAD_TIMEOUT`.
+
+    Raises
+    ------
+    TimeoutError
+        naming the URL, if the server sends nothing for ``timeout`` s.
+    OSError
+        (``urllib.error.URLError`` and others) if the URL cannot be read.
+    """
+    from tqdm.auto import tqdm
+
+    timeout = DOWNLOAD_TIMEOUT if timeout is None else timeout
+    target = Path(target)
+    try:
+        with atomic_writer(target) as out:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                total = int(resp.headers.get("Content-Length") or 0)
+                got = 0
+                with tqdm(
+                    total=total or None,
+                    unit="B",
+                    unit_scale=True,
+                    desc=f"downloading {target.name}",
+                    leave=False,
+                ) as bar:
+                    while chunk := resp.read1(1 << 16):  # what came
+                        out.write(chunk)
+                        got += len(chunk)
+                        bar.update(len(chunk))
+            if total and got != total:
+                raise OSError(
+                    f"{url}: the transfer broke off after {got} of {total} "
+                    "bytes; nothing was kept, try again"
+                )
+            out.flush()
+            if check is not None:
+                check(Path(out.name))
+    except (socket.timeout, TimeoutError) as err:
+        raise _stalled(url, timeout) from err
+    except urllib.error.URLError as err:
+        if isinstance(err.reason, (socket.timeout, TimeoutError)):
+            raise _stalled(url, timeout) from err
+        raise
+    except http.client.HTTPException as err:  # e.g. IncompleteRead
+        raise OSError(f"{url}: the transfer broke off ({err!r})") from err
+    return target
+
+
+def _stalled(url: str, timeout: float) -> TimeoutError:
+    return TimeoutError(
+        f"{url}: no data for {timeout:g} s, the connection stalled; "
+        "nothing was kept, try again later"
+    )
