@@ -153,6 +153,22 @@ def _warn_once(folder: Path, message: str) -> None:
         warnings.warn(message, stacklevel=4)
 
 
+def _valid_entries(entries: Any) -> bool:
+    """Whether a stamp's ``arrays`` has the fields this version writes."""
+    fields = {
+        "file": str,
+        "bytes": int,
+        "shape": list,
+        "dtype": str,
+        "checksum": str,
+    }
+    return isinstance(entries, dict) and all(
+        isinstance(meta, dict)
+        and all(isinstance(meta.get(k), t) for k, t in fields.items())
+        for meta in entries.values()
+    )
+
+
 class ArrayCache:
     """NumPy arrays cached in ``folder``, each checked on every load.
 
@@ -185,8 +201,9 @@ class ArrayCache:
             not isinstance(stamp, dict)
             or stamp.get("version") != _VERSION
             or stamp.get("source") != json.loads(json.dumps(source))
+            or not _valid_entries(stamp.get("arrays"))
         ):
-            return None
+            return None  # none, or of another version or source: rebuilt
         arrays = {}
         for key, meta in stamp["arrays"].items():
             path = self.folder / meta["file"]

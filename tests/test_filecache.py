@@ -157,3 +157,19 @@ def test_unwritable_cache_warns_once(shared_tmp):
     assert outcome == "ok", text
     assert len(caught) == 1, caught
     assert "could not cache" in caught[0] and "Permission denied" in caught[0]
+
+
+@pytest.mark.parametrize(
+    "arrays",
+    [None, [], {"images": {"file": "images.npy"}}, {"images": "x"}],
+    ids=["none", "list", "fields-missing", "not-a-dict"],
+)
+def test_stamp_of_another_layout_means_no_cache(tmp_path, arrays):
+    cache = ArrayCache(tmp_path)
+    cache.save(SOURCE, _arrays())
+    stamp = json.loads((tmp_path / "stamp.json").read_text())
+    stamp["arrays"] = arrays
+    (tmp_path / "stamp.json").write_text(json.dumps(stamp))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cache.load(SOURCE) is None
