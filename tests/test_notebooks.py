@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -119,3 +120,45 @@ def test_notebook_metadata(path):
         if c["cell_type"] == "markdown" and re.match(r"#\s+\S", _source(c))
     ]
     assert titles, f"{path.name} has no '# Title' markdown cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_seed_is_a_parameter(path):
+    """``make seeds`` (papermill) sets ``seed`` in the cell tagged
+    ``parameters``; the notebook must take its randomness from it."""
+    cells = _cells(path)
+    params = [
+        c
+        for c in cells
+        if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    assert len(params) == 1, (
+        f"{path.name}: add one code cell tagged 'parameters' holding "
+        "`seed = 0` (found {len(params)})"
+    )
+    assert re.fullmatch(r"seed = \d+\s*", _source(params[0])), (
+        f"{path.name}: the parameters cell must hold only `seed = <int>`"
+    )
+    rest = "".join(_source(c) for c in cells if c is not params[0])
+    assert re.search(r"\bseed\b", rest), f"{path.name} never uses `seed`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_assert_says_what_failed(path):
+    """A failing check must tell the reader what was expected."""
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        source = "\n".join(
+            # a magic (%pip) becomes `pass` at its indentation
+            line[: len(line) - len(line.lstrip())] + "pass"
+            if line.lstrip().startswith(("%", "!"))
+            else line
+            for line in _source(cell).splitlines()
+        )
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Assert):
+                assert node.msg is not None, (
+                    f"{path.name} cell {i}, line {node.lineno}: give the "
+                    "assert a message (what was expected, what was seen)"
+                )
