@@ -247,6 +247,14 @@ def test_callbacks_are_called_in_order():
     assert log.calls[-2] == ("on_epoch_end", 2, 4)  # 4 steps done
 
 
+def _fit(net, batches, num_epochs, **kwargs):
+    """d2l.train with cross-entropy and SGD(lr=0.1): the loop's defaults."""
+    opt = torch.optim.SGD(net.parameters(), 0.1)
+    return d2l.train(
+        net, batches, nn.CrossEntropyLoss(), opt, num_epochs, **kwargs
+    )
+
+
 def test_a_callback_can_stop_training_mid_epoch():
     class StopAtStep3(d2l.Callback):
         def on_step_end(self, state):
@@ -254,14 +262,7 @@ def test_a_callback_can_stop_training_mid_epoch():
 
     batches = [(torch.randn(4, 2), torch.randint(0, 2, (4,)))] * 5
     net = nn.Linear(2, 2)
-    h = d2l.train(
-        net,
-        batches,
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), 0.1),
-        10,
-        callbacks=[StopAtStep3()],
-    )
+    h = _fit(net, batches, 10, callbacks=[StopAtStep3()])
     assert h.num_epochs == 1 and len(h.steps["loss"]) == 3
 
 
@@ -276,14 +277,7 @@ def test_modules_train_in_train_mode_and_evaluate_in_eval_mode():
     net = nn.Sequential(nn.Linear(2, 2), Spy())
     batches = [(torch.randn(4, 2), torch.randint(0, 2, (4,)))]
     net.eval()  # the loop must switch it back to training
-    d2l.train(
-        net,
-        batches,
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), 0.1),
-        1,
-        eval_iters={"test": batches},
-    )
+    _fit(net, batches, 1, eval_iters={"test": batches})
     assert modes == [True, False]
     assert net.training  # evaluation restored the training mode
 
@@ -302,13 +296,7 @@ def test_evaluate_accuracy_restores_the_mode_it_found():
 def test_num_epochs_accepts_numpy_integers():
     batches = [(torch.randn(4, 2), torch.randint(0, 2, (4,)))]
     net = nn.Linear(2, 2)
-    h = d2l.train(
-        net,
-        batches,
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), 0.1),
-        np.int64(2),
-    )
+    h = _fit(net, batches, np.int64(2))
     assert h.num_epochs == 2
 
 
