@@ -10,7 +10,8 @@ sees) and check that
   ``init_weights`` draw from ``U(-1/sqrt(d_in), 1/sqrt(d_in))``;
 * the scratch MLP (summed per-example loss, ``d2l.sgd``) and the concise
   one (``nn.Sequential``, mean loss, ``torch.optim.SGD``), started from the
-  same weights and fed the same minibatches, end one epoch with the same
+  same weights and fed the same minibatches (``d2l.train_twins``), have the
+  same minibatch loss at every step and end one epoch with the same
   parameters (1e-5), and that this comparison does fail when the batch
   order or the gradient scaling differs.
 """
@@ -151,54 +152,53 @@ def one_epoch_each(
     data,
     init_params,
     *,
-    seed_scratch,
-    seed_concise,
-    lr=0.5,
+    second_seed=None,
+    lr=LR,
     dtype=torch.float64,
     scratch_divides_by=None,
 ):
-    """One epoch of the scratch and of the concise MLP from the same start.
+    """One epoch of the scratch and of the concise MLP, both started at
+    ``init_params``, on the same batches (seed 3; the concise twin's batches
+    from ``second_seed`` if given).
 
     ``scratch_divides_by`` overrides the batch size the scratch updater
     divides by (to check that a wrong gradient scale is caught).
     """
-    features, labels = data
-    features = features.to(dtype)
     params = [p.to(dtype).clone().requires_grad_(True) for p in init_params]
-    net = scratch_net(relu, *params)
-    loader = d2l.ArrayLoader((features, labels), 256, generator=seed_scratch)
 
     def updater(batch_size):
         d2l.sgd(params, lr, scratch_divides_by or batch_size)
 
-    d2l.train_epoch_ch3(
-        net, loader, nn.CrossEntropyLoss(reduction="none"), updater
+    scratch = d2l.Twin(
+        scratch_net(relu, *params),
+        nn.CrossEntropyLoss(reduction="none"),
+        updater,
+        lambda: params,
     )
-
-    concise = nn.Sequential(
+    net = nn.Sequential(
         nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)
     ).to(dtype)
     W1, b1, W2, b2 = init_params
     with torch.no_grad():
-        concise[1].weight.copy_(W1.T)
-        concise[1].bias.copy_(b1)
-        concise[3].weight.copy_(W2.T)
-        concise[3].bias.copy_(b2)
-    loader = d2l.ArrayLoader((features, labels), 256, generator=seed_concise)
-    d2l.train_epoch_ch3(
-        concise,
-        loader,
+        net[1].weight.copy_(W1.T)
+        net[1].bias.copy_(b1)
+        net[3].weight.copy_(W2.T)
+        net[3].bias.copy_(b2)
+    concise = d2l.Twin(
+        net,
         nn.CrossEntropyLoss(),
-        torch.optim.SGD(concise.parameters(), lr=lr),
+        torch.optim.SGD(net.parameters(), lr=lr),
+        lambda: [net[1].weight.T, net[1].bias, net[3].weight.T, net[3].bias],
     )
-    got_scratch = [p.detach() for p in params]
-    got_concise = [
-        concise[1].weight.detach().T,
-        concise[1].bias.detach(),
-        concise[3].weight.detach().T,
-        concise[3].bias.detach(),
-    ]
-    return got_scratch, got_concise
+    features, labels = data
+    return d2l.train_twins(
+        scratch,
+        concise,
+        (features.to(dtype), labels),
+        batch_size=256,
+        seed=3,
+        second_seed=second_seed,
+    )
 
 
 @pytest.mark.parametrize(
@@ -207,39 +207,25 @@ def one_epoch_each(
 def test_scratch_and_concise_agree_after_one_epoch(
     relu, fashion_subset, init_params, lr, dtype
 ):
-    scratch, concise = one_epoch_each(
-        relu,
-        fashion_subset,
-        init_params,
-        seed_scratch=3,
-        seed_concise=3,
-        lr=lr,
-        dtype=dtype,
-    )
-    for start, p_s, p_c in zip(init_params, scratch, concise):
-        moved = (p_s - start.to(dtype)).abs().max()
-        assert moved > 0.005  # training really changed every parameter
-        torch.testing.assert_close(p_s, p_c, rtol=0, atol=1e-5)
+    run = one_epoch_each(relu, fashion_subset, init_params, lr=lr, dtype=dtype)
+    assert min(run.moved) > 0.005, f"training left a parameter: {run}"
+    # the repr gives the largest difference of each parameter
+    assert max(run.max_diff) < 1e-5, f"scratch and concise differ: {run}"
+    gap = run.max_step_loss_diff
+    assert gap < 1e-5, f"minibatch losses differ by up to {gap:.2g}"
 
 
 def test_agreement_check_fails_for_another_batch_order(
     relu, fashion_subset, init_params
 ):
-    scratch, concise = one_epoch_each(
-        relu, fashion_subset, init_params, seed_scratch=3, seed_concise=4
-    )
-    assert max((s - c).abs().max() for s, c in zip(scratch, concise)) > 1e-3
+    run = one_epoch_each(relu, fashion_subset, init_params, second_seed=4)
+    assert max(run.max_diff) > 1e-3, f"another batch order unnoticed: {run}"
 
 
 def test_agreement_check_fails_for_a_wrong_gradient_scale(
     relu, fashion_subset, init_params
 ):
-    scratch, concise = one_epoch_each(
-        relu,
-        fashion_subset,
-        init_params,
-        seed_scratch=3,
-        seed_concise=3,
-        scratch_divides_by=128,
+    run = one_epoch_each(
+        relu, fashion_subset, init_params, scratch_divides_by=128
     )
-    assert max((s - c).abs().max() for s, c in zip(scratch, concise)) > 1e-3
+    assert max(run.max_diff) > 1e-3, f"a wrong gradient scale unnoticed: {run}"
