@@ -63,11 +63,13 @@ def atomic_writer(path: os.PathLike) -> Iterator[IO[bytes]]:
 
     Examples
     --------
-    >>> p = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = Path(tmp.name) / "a.txt"
     >>> with atomic_writer(p) as f:
     ...     _ = f.write(b"hello")
     >>> p.read_bytes(), sorted(x.name for x in p.parent.iterdir())
     (b'hello', ['a.txt'])
+    >>> tmp.cleanup()
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(
@@ -174,12 +176,14 @@ class ArrayCache:
 
     Examples
     --------
-    >>> cache = ArrayCache(tempfile.mkdtemp())
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> cache = ArrayCache(tmp.name)
     >>> cache.save({"from": "x"}, {"a": np.arange(3)})
     >>> cache.load({"from": "x"})["a"]
     array([0, 1, 2])
     >>> cache.load({"from": "y"}) is None  # made from something else
     True
+    >>> tmp.cleanup()
     """
 
     def __init__(self, folder: os.PathLike) -> None:

@@ -107,10 +107,12 @@ def read_idx(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels"
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = pathlib.Path(tmp.name) / "labels"
     >>> _ = p.write_bytes(idx_header((3,)) + bytes([9, 0, 3]))
     >>> read_idx(p, shape=(None,))
     array([9, 0, 3], dtype=uint8)
+    >>> tmp.cleanup()
     """
     name = os.fspath(path)
 
