@@ -4,18 +4,23 @@ Every test here is marked ``browser``: ``make browser`` (part of
 ``make test``, after ``make book``) runs them. They drive Debian's
 ``/usr/bin/chromium`` through Playwright against ``_build/html``, served
 by a small HTTP server on 127.0.0.1. Every request to any other host is
-blocked and recorded, so a page that needs a CDN (MathJax, require.js,
-fonts, ...) fails here exactly as it would for a reader offline.
+blocked and recorded (``browser_tools.py``), so a page that needs a CDN
+(MathJax, require.js, fonts, ...) fails here exactly as it would for a
+reader offline.
 
-For every page the table of contents produces (plus the root redirect,
-the index and the search page) the test checks that it loads with no
-console errors and no failed requests, that MathJax typesets every maths
-element, that every image has loaded, that every internal link and
-``#anchor`` resolves, and that notebook pages carry a Colab launch button
-pointing at the notebook in the repository named in ``_config.yml``. It
-saves a full-page screenshot to ``_build/screenshots/<page>.png``. On
-every page whose notebook calls ``d2l.slider`` it moves each static slider
-and checks that the figure and the value shown change.
+Each page the table of contents produces (plus the root redirect, the
+index and the search page) is opened once; the tests then check, one
+thing each: no console error and no failed request; MathJax typesets every
+formula, none is clipped and no TeX is left as text; no empty output box;
+every image loads; every internal link and ``#anchor`` resolves; no test
+machinery shows (nbval, tracebacks, the code of removed cells); notebook
+pages carry a Colab launch button for their notebook; and a full-page
+screenshot goes to ``_build/screenshots/<page>.png``.
+
+Every static slider (``d2l.slider``, built in static mode) on every page
+is found and moved, by script and by keyboard: the figure and the value
+shown must change with it. A page whose notebook calls ``d2l.slider`` but
+shows no slider fails, as does a slider on a page that is not tested.
 
 Set ``D2L_BOOK_HTML`` to test another build (e.g. ``/tmp/x/_build/html``).
 """
@@ -25,36 +30,29 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import json
 import os
 import posixpath
 import re
-import shutil
-import tempfile
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import nbformat
 import pytest
 import yaml
+from browser_tools import offline_chromium
 from notebook_tools import ROOT, toc_docnames
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # TeX left as text in the rendered page means some maths was not typeset.
 RAW_TEX = re.compile(r"\$\$|\\begin\{|\\frac\b|\\mathbf\b|\\sum\b")
 _REFRESH = re.compile(
     r'<meta[^>]+http-equiv="refresh"[^>]+url=([^"\s]+)"', re.IGNORECASE
 )
+# Cells Jupyter Book leaves out of the page, or whose code it leaves out.
+REMOVED_INPUT_TAGS = {"remove-cell", "remove-input"}
+SLIDER_CALL = re.compile(r"\bd2l\.slider\(")
 
 pytestmark = pytest.mark.browser
 
@@ -66,17 +64,28 @@ NOTEBOOK_PAGES = {
     for doc in DOCNAMES
     if (ROOT / f"{doc}.ipynb").is_file()
 }
-# every page whose notebook calls d2l.slider: each of its sliders must move
-SLIDER_PAGES = sorted(
-    page
-    for page, notebook in NOTEBOOK_PAGES.items()
-    if "d2l.slider(" in (ROOT / notebook).read_text(encoding="utf-8")
-)
 # the root redirect, every toc page, then Sphinx's own pages
 PAGES = (
     ["index.html"]
     + [f"{doc}.html" for doc in DOCNAMES]
     + ["genindex.html", "search.html"]
+)
+
+
+def _code_cells(notebook: str) -> list:
+    nb = nbformat.read(ROOT / notebook, as_version=4)
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+# every page whose notebook calls d2l.slider in a cell the reader sees
+SLIDER_PAGES = sorted(
+    page
+    for page, notebook in NOTEBOOK_PAGES.items()
+    if any(
+        SLIDER_CALL.search(c.source)
+        and not REMOVED_INPUT_TAGS & set(c.metadata.get("tags", []))
+        for c in _code_cells(notebook)
+    )
 )
 
 
@@ -144,40 +153,8 @@ def server(html_root):
 @pytest.fixture(scope="session")
 def browser_context(server):
     """Chromium with a fresh profile; requests off 127.0.0.1 are blocked."""
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="d2l-chromium-")
-    host = urlsplit(server).netloc
-    blocked: list[str] = []
-
-    def route(route_):
-        url = route_.request.url
-        if urlsplit(url).scheme in ("data", "blob") or (
-            urlsplit(url).netloc == host
-        ):
-            route_.continue_()
-        else:
-            blocked.append(url)
-            route_.abort("blockedbyclient")
-
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1280, "height": 900},
-            service_workers="block",
-        )
-        context.route("**/*", route)
-        context.blocked = blocked
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
+    with offline_chromium(server) as context:
+        yield context
 
 
 class _Ids(HTMLParser):
@@ -283,7 +260,7 @@ def loaded(browser_context, server, html_root):
         item.page.close()
 
 
-# -- the checks -------------------------------------------------------------
+# -- the pages ----------------------------------------------------------------
 def test_every_built_page_is_tested(html_root):
     """No HTML page outside the toc slips past the checks below."""
     built = {
@@ -299,17 +276,19 @@ def test_every_built_page_is_tested(html_root):
 
 
 @pytest.mark.parametrize("page_path", PAGES)
-def test_page(loaded, html_root, page_path):
-    """Loads offline, maths typeset, images load, links resolve."""
+def test_loads_offline_without_errors(loaded, page_path):
+    """Nothing from another host, no failed request, no console error."""
     lp = loaded(page_path)
-    page = lp.page
-
-    # 1. nothing from another host, no failed request, no console error
     assert not lp.blocked, f"requests to other hosts: {lp.blocked}"
     assert not lp.failed, f"failed requests: {lp.failed}"
     assert not lp.console_errors, f"console errors: {lp.console_errors}"
 
-    # 2. maths: every .math element holds MathJax output, no TeX errors
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_maths_typeset(loaded, page_path):
+    """Every .math element holds MathJax output, with no TeX errors."""
+    lp = loaded(page_path)
+    page = lp.page
     n_math = page.locator(".math").count()
     untypeset = page.evaluate(
         "() => [...document.querySelectorAll('.math')]"
@@ -323,7 +302,12 @@ def test_page(loaded, html_root, page_path):
         assert n_math > 0, "the source has $...$ maths, the page has none"
     merrors = page.locator("mjx-merror").all_text_contents()
     assert not merrors, f"TeX errors: {merrors}"
-    clipped = page.evaluate(
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_display_maths_not_clipped(loaded, page_path):
+    """A formula wider than the text column scrolls; none is cut off."""
+    clipped = loaded(page_path).page.evaluate(
         """() => [...document.querySelectorAll('div.math')].filter(d => {
           const c = d.querySelector('mjx-container');
           const m = c && c.querySelector('mjx-math');
@@ -348,7 +332,11 @@ def test_page(loaded, html_root, page_path):
         "display maths cut off (wider than the text column and not "
         f"scrollable; split it over lines or shorten it): {clipped}"
     )
-    raw = page.evaluate(
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_no_tex_left_as_text(loaded, page_path):
+    raw = loaded(page_path).page.evaluate(
         """(pattern) => {
           const re = new RegExp(pattern);
           const skip = 'pre, code, script, style, mjx-container, textarea';
@@ -367,8 +355,11 @@ def test_page(loaded, html_root, page_path):
     )
     assert not raw, f"TeX left as text (not typeset): {raw}"
 
-    # no empty output boxes (e.g. a stream that only printed a newline)
-    blank = page.evaluate(
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_no_empty_output_box(loaded, page_path):
+    """E.g. a stream that printed only a newline would show an empty box."""
+    blank = loaded(page_path).page.evaluate(
         """() => [...document.querySelectorAll('.cell_output > .output')]
           .map(o => {
             const c = o.cloneNode(true);  // without the copy button
@@ -380,15 +371,22 @@ def test_page(loaded, html_root, page_path):
     )
     assert blank == 0, f"{blank} empty output box(es)"
 
-    # 3. images: every <img> decoded with a real size
-    broken = page.evaluate(
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_images_load(loaded, page_path):
+    """Every <img> decoded with a real size."""
+    broken = loaded(page_path).page.evaluate(
         "() => [...document.images].filter(i => !(i.complete"
         " && i.naturalWidth > 0)).map(i => i.src.slice(0, 100))"
     )
     assert not broken, f"images that did not load: {broken}"
 
-    # 4. internal links and #anchors resolve
-    hrefs = page.evaluate(
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_internal_links_resolve(loaded, page_path):
+    """Every same-site link names a built file, and its #anchor an id."""
+    lp = loaded(page_path)
+    hrefs = lp.page.evaluate(
         "() => [...document.querySelectorAll('a[href], link[href]')]"
         ".filter(a => !(a.rel || '').match(/stylesheet|preload/))"
         ".map(a => a.href)"
@@ -409,10 +407,65 @@ def test_page(loaded, html_root, page_path):
                 bad.append(f"{href}: no id {fragment!r} in {target.name}")
     assert not bad, "broken internal links:\n" + "\n".join(bad)
 
-    # 5. a screenshot for people to look at
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_no_test_machinery_shown(loaded, page_path):
+    """No nbval marker and no traceback in what the reader sees.
+
+    A cell tagged ``raises-exception`` shows its error on purpose.
+    """
+    text = loaded(page_path).page.evaluate(
+        """() => {
+          const body = document.body.cloneNode(true);
+          body.querySelectorAll('.tag_raises-exception, script, style')
+            .forEach(e => e.remove());
+          return body.textContent;
+        }"""
+    )
+    nbval = re.findall(r"[^\n]{0,40}nbval[^\n]{0,40}", text, re.I)
+    assert not nbval, f"nbval markers in the page: {nbval}"
+    tracebacks = re.findall(r"Traceback \(most recent call last\)", text)
+    assert not tracebacks, f"{len(tracebacks)} traceback(s) in the page"
+
+
+@pytest.mark.parametrize("page_path", sorted(NOTEBOOK_PAGES))
+def test_removed_cells_not_shown(loaded, page_path):
+    """No code of a cell tagged remove-cell/remove-input is on the page.
+
+    Checked line by line: a line of a removed cell that no shown cell has
+    (the Colab install line, a CI-only assert, ...) must not appear in
+    any code block of the page.
+    """
+    removed, shown = [], []
+    for cell in _code_cells(NOTEBOOK_PAGES[page_path]):
+        tags = set(cell.metadata.get("tags", []))
+        (removed if tags & REMOVED_INPUT_TAGS else shown).append(cell.source)
+    shown_lines = {ln.strip() for src in shown for ln in src.splitlines()}
+    hidden = {
+        ln.strip()
+        for src in removed
+        for ln in src.splitlines()
+        if len(ln.strip()) >= 8
+    } - shown_lines
+    # every notebook starts with the Colab install cell, tagged remove-cell
+    assert hidden, f"{page_path}: no removed cell found in its notebook"
+    blocks = loaded(page_path).page.evaluate(
+        "() => [...document.querySelectorAll('pre')].map(p => p.textContent)"
+    )
+    page_lines = {ln.strip() for block in blocks for ln in block.splitlines()}
+    leaked = sorted(hidden & page_lines)
+    assert not leaked, (
+        f"{page_path} shows code of removed cells (tags "
+        f"{sorted(REMOVED_INPUT_TAGS)}): {leaked[:5]}"
+    )
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_screenshot(loaded, html_root, page_path):
+    """A full-page screenshot for people to look at."""
     shot = html_root.parent / "screenshots" / (page_path[:-5] + ".png")
     shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), full_page=True)
+    loaded(page_path).page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 0
 
 
@@ -433,62 +486,6 @@ def test_colab_launch_button(loaded, page_path):
     ), expected
 
 
-@pytest.mark.parametrize("page_path", SLIDER_PAGES)
-def test_slider_moves(loaded, page_path):
-    """Moving each static slider changes the figure and the value shown."""
-    page = loaded(page_path).page
-    sliders = page.locator("div.d2l-slider")
-    assert sliders.count() > 0, (
-        f"{page_path}: the notebook calls d2l.slider but the page has no "
-        "static slider (build with D2LUTILS_SLIDER_MODE=static)"
-    )
-    for k in range(sliders.count()):
-        slider = sliders.nth(k)
-        slider.scroll_into_view_if_needed()
-        rng = slider.locator("input.d2l-slider-input[type=range]")
-        img = slider.locator("img.d2l-slider-img")
-        value = slider.locator(".d2l-slider-value")
-        assert rng.count() == img.count() == value.count() == 1
-        assert slider.locator(".d2l-slider-ticks").count() == 1
-        lo, hi, step = (
-            float(rng.get_attribute(a) or d)
-            for a, d in (("min", "0"), ("max", "100"), ("step", "1"))
-        )
-        positions = int(round((hi - lo) / step)) + 1
-        assert positions >= 2, f"slider {k} offers one value only"
-
-        def state(img=img, value=value):
-            """(short digest of the image shown, the value text)"""
-            src = img.get_attribute("src") or ""
-            assert src.startswith("data:image/png;base64,"), src[:40]
-            digest = hashlib.sha1(src.encode()).hexdigest()[:12]
-            return digest, value.inner_text().strip()
-
-        def move_to(v: float, rng=rng):
-            rng.evaluate(
-                "(el, v) => { el.value = v;"
-                " el.dispatchEvent(new Event('input', {bubbles: true})); }",
-                str(v),
-            )
-
-        seen = [state()]
-        for i in range(positions):
-            move_to(lo + i * step)
-            seen.append(state())
-            assert img.evaluate("i => i.complete && i.naturalWidth > 0")
-        # every step to a new position changes both image and value text
-        for a, b in zip(seen[1:], seen[2:]):
-            assert a[0] != b[0], f"slider {k}: image did not change"
-            assert a[1] != b[1], f"slider {k}: value text did not change"
-        # a real key press moves it too (the browser fires "input")
-        move_to(lo)
-        rng.focus()
-        page.keyboard.press("End")
-        assert state() == seen[-1]
-        page.keyboard.press("Home")
-        assert state() == seen[1]
-
-
 def test_search_works_offline(loaded, server):
     """Sphinx's search page finds a page from its local index."""
     page = loaded("search.html").page
@@ -497,3 +494,145 @@ def test_search_works_offline(loaded, server):
     hits.first.wait_for(timeout=15_000)
     links = [h.get_attribute("href") or "" for h in hits.all()]
     assert any("glossary" in link for link in links), links
+
+
+# -- the static sliders -------------------------------------------------------
+def test_every_slider_page_is_tested(html_root):
+    """The pages with a static slider are exactly SLIDER_PAGES.
+
+    A page whose notebook calls ``d2l.slider`` must show a slider (built
+    in static mode), and a slider on any other page would go untested.
+    """
+    assert SLIDER_PAGES, "no notebook calls d2l.slider: nothing to test"
+    built = {
+        p.relative_to(html_root).as_posix()
+        for p in html_root.rglob("*.html")
+        if "_static" not in p.relative_to(html_root).parts
+        and 'class="d2l-slider"' in p.read_text(encoding="utf-8")
+    }
+    assert built == set(SLIDER_PAGES), (
+        "pages with a static slider but no d2l.slider( call in a shown "
+        f"cell (untested): {sorted(built - set(SLIDER_PAGES))}; pages "
+        "whose notebook calls d2l.slider but that show no static slider "
+        f"(was the book built in static mode?): "
+        f"{sorted(set(SLIDER_PAGES) - built)}"
+    )
+
+
+class StaticSlider:
+    """One ``div.d2l-slider`` of a page (DOM: d2lutils/widgets/slider.html)."""
+
+    def __init__(self, page, root, name: str):
+        self.page, self.root, self.name = page, root, name
+        self.input = root.locator("input.d2l-slider-input[type=range]")
+        self.img = root.locator("img.d2l-slider-img")
+        self.value = root.locator(".d2l-slider-value")
+        for part in (self.input, self.img, self.value):
+            assert part.count() == 1, f"{name}: {part} found {part.count()}x"
+        self.data = json.loads(
+            root.locator("script.d2l-slider-data").text_content()
+        )
+        self.default = int(root.get_attribute("data-default-index"))
+
+    def expected(self, i: int) -> tuple[str, str]:
+        """(digest of frame i, label i): what position i must show."""
+        src = "data:image/png;base64," + self.data["frames"][i]
+        return _digest(src), self.data["labels"][i]
+
+    def shown(self) -> tuple[str, str]:
+        """(digest of the image shown, the value text shown)."""
+        src = self.img.get_attribute("src") or ""
+        assert src.startswith("data:image/png;base64,"), src[:40]
+        assert self.img.evaluate(
+            "i => i.decode().then(() => true, () => false)"
+        ), f"{self.name}: the image shown does not decode"
+        return _digest(src), self.value.inner_text().strip()
+
+    def set_by_script(self, i: int) -> None:
+        """As a drag does: set the value, fire "input"."""
+        self.input.evaluate(
+            "(el, v) => { el.value = v;"
+            " el.dispatchEvent(new Event('input', {bubbles: true})); }",
+            str(i),
+        )
+
+
+def _digest(src: str) -> str:
+    return hashlib.sha1(src.encode()).hexdigest()[:12]
+
+
+@pytest.fixture
+def sliders(browser_context, server, html_root, request):
+    """The static sliders of a freshly loaded page; no console error after."""
+    page_path = request.param
+    lp = LoadedPage(browser_context, server, html_root, page_path)
+    roots = lp.page.locator("div.d2l-slider")
+    n = roots.count()
+    assert n > 0, (
+        f"{page_path}: its notebook calls d2l.slider but the page shows no "
+        "div.d2l-slider (was the book built in static mode?)"
+    )
+    found = []
+    for k in range(n):
+        roots.nth(k).scroll_into_view_if_needed()
+        found.append(
+            StaticSlider(lp.page, roots.nth(k), f"{page_path} slider {k}")
+        )
+    yield found
+    errors = lp.console_errors
+    lp.page.close()
+    assert not errors, f"console errors while moving sliders: {errors}"
+
+
+@pytest.mark.parametrize("sliders", SLIDER_PAGES, indirect=True)
+def test_static_slider_shows_its_default(sliders):
+    """Range, value labels, image and value text all start at the default."""
+    for s in sliders:
+        n = len(s.data["frames"])
+        assert n >= 2, f"{s.name}: offers {n} value(s); a slider needs two"
+        assert len(s.data["labels"]) == len(s.data["alts"]) == n
+        assert (
+            s.input.get_attribute("min"),
+            s.input.get_attribute("max"),
+            s.input.get_attribute("step"),
+            s.input.input_value(),
+        ) == ("0", str(n - 1), "1", str(s.default)), s.name
+        ticks = s.root.locator(".d2l-slider-ticks span").all_inner_texts()
+        assert ticks == s.data["labels"], f"{s.name}: value labels {ticks}"
+        assert s.shown() == s.expected(s.default), (
+            f"{s.name}: does not show its default, "
+            f"{s.data['labels'][s.default]}"
+        )
+        assert s.img.get_attribute("alt") == s.data["alts"][s.default]
+
+
+@pytest.mark.parametrize("sliders", SLIDER_PAGES, indirect=True)
+def test_static_slider_follows_the_input(sliders):
+    """Each position shows its own figure and value; neighbours differ."""
+    for s in sliders:
+        seen = []
+        for i in range(len(s.data["frames"])):
+            s.set_by_script(i)
+            seen.append(s.shown())
+            assert seen[-1] == s.expected(i), (
+                f"{s.name}: at position {i} shows (figure, value) "
+                f"{seen[-1]}, expected {s.expected(i)} (frame {i})"
+            )
+        same = [i for i in range(1, len(seen)) if seen[i][0] == seen[i - 1][0]]
+        assert not same, f"{s.name}: figure unchanged at positions {same}"
+
+
+@pytest.mark.parametrize("sliders", SLIDER_PAGES, indirect=True)
+def test_static_slider_follows_the_keyboard(sliders):
+    """Home, End and the arrow keys move it (the browser fires "input")."""
+    last = None
+    for s in sliders:
+        last = len(s.data["frames"]) - 1
+        s.input.focus()
+        for key, i in (("Home", 0), ("ArrowRight", 1), ("End", last)):
+            s.page.keyboard.press(key)
+            assert s.shown() == s.expected(i), (
+                f"{s.name}: after {key} shows (figure, value) {s.shown()}, "
+                f"expected {s.expected(i)} (frame {i})"
+            )
+    assert last is not None
