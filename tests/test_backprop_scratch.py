@@ -149,7 +149,8 @@ ACTIVATIONS = ["relu", "sigmoid", "tanh"]
     [("relu", torch.relu), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh)],
 )
 def test_activation_and_derivative_match_torch(nb, name, reference):
-    Z = torch.cat([torch.linspace(-6, 6, 121), torch.tensor([-800.0, 800.0])])
+    grid, ends = torch.linspace(-6, 6, 121), torch.tensor([0.0, -800.0, 800.0])
+    Z = torch.cat([grid, ends])
     Z = Z.double()
     phi, dphi = nb["ACTIVATIONS"][name]
     Zg = Z.clone().requires_grad_(True)
