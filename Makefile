@@ -74,7 +74,9 @@ nbval: $(STAMP) data
 
 # Every page of _build/html in Debian's chromium (Playwright), offline:
 # console errors, maths typeset, images, links and anchors, Colab buttons,
-# the weight-decay slider; screenshots go to _build/screenshots/.
+# no test machinery, every static slider moved; screenshots go to
+# _build/screenshots/. Then each slider section in a live JupyterLab
+# (tests/test_jupyterlab.py): run all cells, move the slider, new figure.
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests -m browser
 
