@@ -54,11 +54,16 @@ def run_one(path: Path, seed: int, out_dir: Path) -> tuple[str, float]:
         )
     except papermill.PapermillExecutionError as err:
         first = str(err.evalue).splitlines()[0][:70] if err.evalue else ""
-        return (
-            f"cell {err.exec_count}: {err.ename}: {first}",
-            time.perf_counter() - start,
-        )
-    return "ok", time.perf_counter() - start
+        status = f"cell {err.exec_count}: {err.ename}: {first}"
+    except Exception as err:  # a kernel that died, a timeout: report it
+        status = f"{type(err).__name__}: {str(err)[:70]}"
+    else:
+        status = "ok"
+    secs = time.perf_counter() - start
+    print(
+        f"{path.stem}, seed {seed}: {status} ({secs:.0f} s)", file=sys.stderr
+    )
+    return status, secs
 
 
 def main(argv: list[str] | None = None) -> int:
