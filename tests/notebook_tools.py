@@ -10,8 +10,8 @@ A from-scratch section defines its pieces (``linreg``, ``softmax``,
 ``def`` out of the committed notebook with :func:`notebook_function`,
 execute it alone and compare it with PyTorch and with the ``d2lutils``
 copy, so the notebook and the package cannot drift apart. (``tests/`` is on
-pytest's ``pythonpath``, and is ``sys.path[0]`` for the scripts in it:
-``from notebook_tools import notebook_function``.)
+pytest's ``pythonpath``; the scripts in ``tools/`` put it on ``sys.path``
+before ``from notebook_tools import ...``.)
 """
 
 from __future__ import annotations
