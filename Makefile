@@ -77,8 +77,11 @@ nbval: $(STAMP) data
 # no test machinery, every static slider moved; screenshots go to
 # _build/screenshots/. Then each slider section in a live JupyterLab
 # (tests/test_jupyterlab.py): run all cells, move the slider, new figure.
+# Two runs: test_browser.py keeps one Playwright session open for all the
+# pages, and Playwright's sync API cannot start a second one beside it.
 browser: $(STAMP)
-	$(BIN)/python -m pytest tests -m browser
+	$(BIN)/python -m pytest tests -m browser --ignore=tests/test_jupyterlab.py
+	$(BIN)/python -m pytest tests/test_jupyterlab.py -m browser
 
 # The first cell of every notebook installs d2lutils on Colab from the
 # repository named in _config.yml (repository.url, the one place it is
