@@ -104,7 +104,8 @@ bench: $(STAMP) data
 
 # Every notebook again with other values of its `parameters` cell, through
 # papermill (seeds 12-21: none is a committed seed, which are 0, 7, 11 and
-# 2024): prints a section x seed table and fails if any cell fails. SEEDS="1 2 3" or NOTEBOOKS="chapters/.../x.ipynb" narrow it.
+# 2024): prints a section x seed table and fails if any cell fails.
+# SEEDS="1 2 3" or NOTEBOOKS="chapters/.../x.ipynb" narrow it.
 SEEDS ?= 12 13 14 15 16 17 18 19 20 21
 seeds: $(STAMP) data
 	$(BIN)/python tools/seeds.py --seeds "$(SEEDS)" $(NOTEBOOKS)
