@@ -3,7 +3,9 @@
 * :func:`chapter_notebooks` -- every notebook under ``chapters/``;
 * :func:`toc_docnames` -- every page ``_toc.yml`` lists, root first;
 * :func:`notebook_function` -- one function definition taken out of a
-  notebook.
+  notebook;
+* :data:`QUIET_KERNEL` -- kernel arguments for the tools that execute the
+  notebooks (``tools/seeds.py``, ``tools/rerun.py``).
 
 A from-scratch section defines its pieces (``linreg``, ``softmax``,
 ``relu``, ...) in the open, where the reader sees them. The tests take each
@@ -37,6 +39,12 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
+
+# ipykernel 7 logs, at every start, a warning that its local TCP sockets are
+# not encrypted; with one kernel per notebook and seed it buried the tools'
+# progress lines. Only the kernel application's own log is quieted: warnings
+# raised by a cell still reach that cell's outputs.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 def chapter_notebooks(root: Path = CHAPTERS) -> list[Path]:

@@ -21,7 +21,7 @@ from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from notebook_tools import chapter_notebooks  # noqa: E402
+from notebook_tools import QUIET_KERNEL, chapter_notebooks  # noqa: E402
 
 
 def rerun(path: Path) -> str:
@@ -31,6 +31,7 @@ def rerun(path: Path) -> str:
         nb,
         timeout=600,
         kernel_name="python3",
+        extra_arguments=QUIET_KERNEL,
         resources={"metadata": {"path": str(path.parent)}},
     )
     with client.setup_kernel():

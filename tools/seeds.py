@@ -25,7 +25,7 @@ import papermill
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from notebook_tools import chapter_notebooks  # noqa: E402
+from notebook_tools import QUIET_KERNEL, chapter_notebooks  # noqa: E402
 
 
 def has_parameters_cell(path: Path) -> bool:
@@ -48,6 +48,7 @@ def run_one(path: Path, seed: int, out_dir: Path) -> tuple[str, float]:
             str(out),
             parameters={"seed": seed},
             kernel_name="python3",
+            extra_arguments=QUIET_KERNEL,
             cwd=str(path.parent),
             progress_bar=False,
             log_output=False,
