@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--jobs takes a positive integer, got {args.jobs}")
     # Each kernel inherits this environment. Left alone, every kernel's torch
     # uses one thread per core, so two kernels on two cores oversubscribe
-    # them: the softmax and MLP sections then ran 8-13 times slower than
+    # them: the softmax and MLP sections then ran 8-14 times slower than
     # alone (softmax-regression-concise 85 s against 11 s).
     threads = str(max(1, (os.cpu_count() or 1) // args.jobs))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
