@@ -31,6 +31,7 @@ from torch import nn
 
 __all__ = [
     "CHAPTERS",
+    "QUIET_KERNEL",
     "ROOT",
     "chapter_notebooks",
     "notebook_function",
