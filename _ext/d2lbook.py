@@ -7,10 +7,13 @@ import, so it lives here, beside the book's sources:
   end of the kernel, so an ipywidgets slider would be frozen at its first
   value. This extension sets ``D2LUTILS_SLIDER_MODE=static`` before any
   notebook runs; kernels inherit the environment, and ``d2l.slider``
-  (``d2lutils/widgets``) then renders every value ahead of time as a
-  self-contained HTML slider that works in the static pages.
-* It adds the book's small stylesheet, ``static/d2lbook.css`` beside
-  this file (wide equations scroll instead of being cut off).
+  (``d2lutils/widgets``) then draws every value ahead of time into an HTML
+  slider that ``static/d2lbook.js`` brings to life in the static pages.
+* It gives each kernel one torch thread (``OMP_NUM_THREADS=1``): the
+  book's matrices are small, and on a 2-core machine one thread runs them
+  as fast as two. A reader's own kernel keeps torch's default.
+* It adds the book's stylesheet and script, ``static/d2lbook.css`` (the
+  sliders' layout) and ``static/d2lbook.js`` (the sliders' behaviour).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ def _add_static_path(app) -> None:
 
 def setup(app) -> dict:
     os.environ.setdefault("D2LUTILS_SLIDER_MODE", "static")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     app.connect("builder-inited", _add_static_path)
     app.add_css_file("d2lbook.css")
+    app.add_js_file("d2lbook.js")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

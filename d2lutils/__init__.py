@@ -23,7 +23,8 @@ Modules, each with one job and readable in one sitting:
   ``EarlyStopping``, ``Record``, ``Animate``;
 * :mod:`d2lutils.twins` -- ``train_twins``: scratch and concise trained on
   the same batches from the same start, compared;
-* :mod:`d2lutils.plot` -- plots on a matplotlib ``Axes`` and a live plot;
+* :mod:`d2lutils.plot` -- plots on a matplotlib ``Axes``, a live plot,
+  and ``use_book_style``, the book's look for every figure;
 * :mod:`d2lutils.widgets` -- ``slider``: a hyperparameter slider for
   Jupyter, Colab, the rendered book and scripts;
 * :mod:`d2lutils.model_selection` -- ``k_fold`` splits and polynomial
@@ -89,6 +90,7 @@ from .plot import (
     plot_history,
     set_figsize,
     show_images,
+    use_book_style,
 )
 from .scratch import SGDUpdater, accuracy, linreg, sgd, squared_loss
 from .train import (
@@ -177,6 +179,7 @@ __all__ = [
     "train_epoch_ch3",
     "train_twins",
     "try_gpu",
+    "use_book_style",
     "xavier_normal",
     "xavier_normal_",
     "xavier_uniform",

@@ -1,4 +1,6 @@
-"""Shared fixtures: a private home and cache, seeded generators, IDX files.
+"""Shared fixtures: a private home and cache, seeded generators, IDX files,
+and the built book in a browser (``html_root``, ``server``,
+``browser_context``, ``loaded``, ``loaded_phone``).
 
 Every test runs with ``HOME`` and ``XDG_CACHE_HOME`` pointing into a
 temporary folder of the session and without ``D2LUTILS_DATA_DIR`` (so the
@@ -182,3 +184,76 @@ def http_files():
     server.release.set()
     server.shutdown()
     server.server_close()
+
+
+# -- the built book in a browser (tests marked ``browser``) -----------------
+@pytest.fixture(scope="session")
+def html_root() -> Path:
+    """``_build/html``, or the build ``D2L_BOOK_HTML`` names."""
+    from notebook_tools import ROOT
+
+    root = Path(os.environ.get("D2L_BOOK_HTML", ROOT / "_build" / "html"))
+    if not (root / "index.html").is_file():
+        pytest.fail(
+            f"no built book in {root}: run `make book` first", pytrace=False
+        )
+    return root.resolve()
+
+
+@pytest.fixture(scope="session")
+def server(html_root):
+    """The book served on 127.0.0.1, a free port, from a thread."""
+    from browser_tools import serve
+
+    with serve(html_root) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser_context(server):
+    """Chromium with a fresh profile; requests off 127.0.0.1 are blocked.
+
+    One per session: Playwright's sync API cannot start a second one in
+    the same process.
+    """
+    from browser_tools import offline_chromium
+
+    with offline_chromium(server) as context:
+        yield context
+
+
+def _page_cache(browser_context, server, html_root, viewport):
+    from browser_tools import LoadedPage
+
+    cache: dict = {}
+
+    def get(page_path: str):
+        if page_path not in cache:
+            cache[page_path] = LoadedPage(
+                browser_context, server, html_root, page_path, viewport
+            )
+        return cache[page_path]
+
+    return cache, get
+
+
+@pytest.fixture(scope="module")
+def loaded(browser_context, server, html_root):
+    """``loaded(page)``: the page opened at 1280 px, once per module."""
+    from browser_tools import WIDE
+
+    cache, get = _page_cache(browser_context, server, html_root, WIDE)
+    yield get
+    for item in cache.values():
+        item.page.close()
+
+
+@pytest.fixture(scope="module")
+def loaded_phone(browser_context, server, html_root):
+    """``loaded_phone(page)``: the page opened at 390 px, once per module."""
+    from browser_tools import PHONE
+
+    cache, get = _page_cache(browser_context, server, html_root, PHONE)
+    yield get
+    for item in cache.values():
+        item.page.close()

@@ -11,11 +11,13 @@ reader offline.
 Each page the table of contents produces (plus the root redirect, the
 index and the search page) is opened once; the tests then check, one
 thing each: no console error and no failed request; MathJax typesets every
-formula, none is clipped and no TeX is left as text; no empty output box;
+formula (``test_reader_view.py`` checks that it fits and that no TeX is
+left as text); no empty output box;
 every image loads; every internal link and ``#anchor`` resolves; no test
 machinery shows (nbval, tracebacks, the code of removed cells); notebook
 pages carry a Colab launch button for their notebook; and a full-page
-screenshot goes to ``_build/screenshots/<page>.png``.
+screenshot at 1280 px and at 390 px goes to
+``_build/screenshots/{wide,phone}/<page>.png``.
 
 Every static slider (``d2l.slider``, built in static mode) on every page
 is found and moved, by script and by keyboard: the figure and the value
@@ -29,12 +31,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import http.server
 import json
-import os
-import posixpath
 import re
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -42,14 +40,9 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 import yaml
-from browser_tools import offline_chromium
+from browser_tools import LoadedPage
 from notebook_tools import ROOT, toc_docnames
 
-# TeX left as text in the rendered page means some maths was not typeset.
-RAW_TEX = re.compile(r"\$\$|\\begin\{|\\frac\b|\\mathbf\b|\\sum\b")
-_REFRESH = re.compile(
-    r'<meta[^>]+http-equiv="refresh"[^>]+url=([^"\s]+)"', re.IGNORECASE
-)
 # Cells Jupyter Book leaves out of the page, or whose code it leaves out.
 REMOVED_INPUT_TAGS = {"remove-cell", "remove-input"}
 SLIDER_CALL = re.compile(r"\bd2l\.slider\(")
@@ -122,41 +115,6 @@ def _colab_url(notebook: str) -> str:
     return f"{base}/github/{owner_name}/blob/{repo['branch']}/{path}"
 
 
-# -- fixtures ---------------------------------------------------------------
-@pytest.fixture(scope="session")
-def html_root() -> Path:
-    root = Path(os.environ.get("D2L_BOOK_HTML", ROOT / "_build" / "html"))
-    if not (root / "index.html").is_file():
-        pytest.fail(
-            f"no built book in {root}: run `make book` first", pytrace=False
-        )
-    return root.resolve()
-
-
-@pytest.fixture(scope="session")
-def server(html_root):
-    """Serve the book on 127.0.0.1, a free port, from a thread."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(html_root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser_context(server):
-    """Chromium with a fresh profile; requests off 127.0.0.1 are blocked."""
-    with offline_chromium(server) as context:
-        yield context
-
-
 class _Ids(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -173,91 +131,6 @@ def _ids_in(path: Path) -> frozenset[str]:
     parser = _Ids()
     parser.feed(path.read_text(encoding="utf-8"))
     return frozenset(parser.ids)
-
-
-class LoadedPage:
-    """One book page opened in the browser, with what went wrong."""
-
-    def __init__(self, context, server, html_root, page_path):
-        self.page = context.new_page()
-        self.page.set_default_timeout(20_000)
-        self.server, self.html_root = server, html_root
-        self.console_errors: list[str] = []
-        self.failed: list[str] = []
-        self.blocked_before = len(context.blocked)
-        self.context = context
-        self.page.on(
-            "console",
-            lambda m: (
-                m.type == "error"
-                and self.console_errors.append(f"{m.text} @ {m.location}")
-            ),
-        )
-        self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
-        self.page.on(
-            "requestfailed",
-            lambda r: self.failed.append(f"{r.url}: {r.failure}"),
-        )
-        self.page.on(
-            "response",
-            lambda r: (
-                r.status >= 400
-                and self.failed.append(f"{r.url}: HTTP {r.status}")
-            ),
-        )
-        redirect = _REFRESH.search(
-            (html_root / page_path).read_text(encoding="utf-8")
-        )
-        if redirect:  # e.g. index.html -> chapters/index.html
-            target = posixpath.normpath(
-                posixpath.join(posixpath.dirname(page_path), redirect[1])
-            )
-            self.page.goto(f"{server}/{page_path}", wait_until="commit")
-            self.page.wait_for_url(f"{server}/{target}", wait_until="load")
-        else:
-            self.page.goto(f"{server}/{page_path}", wait_until="load")
-        # MathJax typesets after load; wait for it where the page loads it
-        self.has_mathjax = self.page.evaluate(
-            "async () => { if (!(window.MathJax && MathJax.startup"
-            " && MathJax.startup.promise)) return false;"
-            " await MathJax.startup.promise; return true; }"
-        )
-        self.page.evaluate(
-            "() => Promise.all([...document.images].map("
-            "i => i.decode().catch(() => null)))"
-        )
-
-    @property
-    def blocked(self) -> list[str]:
-        return self.context.blocked[self.blocked_before :]
-
-    def file_for(self, url: str) -> Path | None:
-        """The built file a same-site URL serves, or None if elsewhere."""
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != self.server:
-            return None
-        rel = unquote(parts.path).lstrip("/")
-        target = self.html_root / rel
-        if rel == "" or rel.endswith("/"):
-            target = target / "index.html"
-        return target
-
-
-@pytest.fixture(scope="module")
-def loaded(browser_context, server, html_root):
-    """Open each page once per module; tests of a page share the load."""
-    cache: dict[str, LoadedPage] = {}
-
-    def get(page_path: str) -> LoadedPage:
-        if page_path not in cache:
-            cache[page_path] = LoadedPage(
-                browser_context, server, html_root, page_path
-            )
-        return cache[page_path]
-
-    yield get
-    for item in cache.values():
-        item.page.close()
 
 
 # -- the pages ----------------------------------------------------------------
@@ -302,58 +175,6 @@ def test_maths_typeset(loaded, page_path):
         assert n_math > 0, "the source has $...$ maths, the page has none"
     merrors = page.locator("mjx-merror").all_text_contents()
     assert not merrors, f"TeX errors: {merrors}"
-
-
-@pytest.mark.parametrize("page_path", PAGES)
-def test_display_maths_not_clipped(loaded, page_path):
-    """A formula wider than the text column scrolls; none is cut off."""
-    clipped = loaded(page_path).page.evaluate(
-        """() => [...document.querySelectorAll('div.math')].filter(d => {
-          const c = d.querySelector('mjx-container');
-          const m = c && c.querySelector('mjx-math');
-          if (!m) return false;
-          const db = d.getBoundingClientRect(), cb = c.getBoundingClientRect();
-          const mb = m.getBoundingClientRect();
-          // overflow to the left can never be scrolled into view
-          if (mb.left < db.left - 1) return true;
-          // overflow to the right is fine only inside a scrolling box
-          const scrolls = (c.scrollWidth > c.clientWidth + 1
-                           && cb.right <= db.right + 1)
-            || (d.scrollWidth > d.clientWidth + 1
-                && ['auto', 'scroll'].includes(getComputedStyle(d).overflowX));
-          return mb.right > db.right + 1 && !scrolls;
-        }).map(d => {  // report the TeX source of each clipped formula
-          const items = MathJax.startup.document.getMathItemsWithin(d);
-          return (items[0] ? items[0].math : d.textContent).trim()
-            .replace(/\\s+/g, ' ').slice(0, 90);
-        })"""
-    )
-    assert not clipped, (
-        "display maths cut off (wider than the text column and not "
-        f"scrollable; split it over lines or shorten it): {clipped}"
-    )
-
-
-@pytest.mark.parametrize("page_path", PAGES)
-def test_no_tex_left_as_text(loaded, page_path):
-    raw = loaded(page_path).page.evaluate(
-        """(pattern) => {
-          const re = new RegExp(pattern);
-          const skip = 'pre, code, script, style, mjx-container, textarea';
-          const w = document.createTreeWalker(document.body,
-                                              NodeFilter.SHOW_TEXT);
-          const hits = [];
-          while (w.nextNode()) {
-            const n = w.currentNode;
-            if (n.parentElement.closest(skip)) continue;
-            if (re.test(n.textContent))
-              hits.push(n.textContent.trim().slice(0, 80));
-          }
-          return hits;
-        }""",
-        RAW_TEX.pattern,
-    )
-    assert not raw, f"TeX left as text (not typeset): {raw}"
 
 
 @pytest.mark.parametrize("page_path", PAGES)
@@ -460,12 +281,14 @@ def test_removed_cells_not_shown(loaded, page_path):
     )
 
 
+@pytest.mark.parametrize("width", ["wide", "phone"])
 @pytest.mark.parametrize("page_path", PAGES)
-def test_screenshot(loaded, html_root, page_path):
-    """A full-page screenshot for people to look at."""
-    shot = html_root.parent / "screenshots" / (page_path[:-5] + ".png")
+def test_screenshot(loaded, loaded_phone, html_root, page_path, width):
+    """Full-page screenshots for people to look at: 1280 px and 390 px."""
+    lp = (loaded if width == "wide" else loaded_phone)(page_path)
+    shot = html_root.parent / "screenshots" / width / (page_path[:-5] + ".png")
     shot.parent.mkdir(parents=True, exist_ok=True)
-    loaded(page_path).page.screenshot(path=str(shot), full_page=True)
+    lp.page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 0
 
 

@@ -4,8 +4,9 @@
 * every notebook is in ``_toc.yml`` and every toc entry exists;
 * no ``NBVAL`` comment in a cell's source: nbval reads cell tags
   (``nbval-check-output``), which the reader does not see;
-* each section ends with exercises: a hidden solution and a cell that checks
-  it with ``assert``.
+* each section ends with exercises whose solutions fold away in the book
+  and in JupyterLab with their outputs (``hide-cell``), checked with
+  ``assert``.
 """
 
 from __future__ import annotations
@@ -85,28 +86,37 @@ def test_section_ends_with_checked_exercises(path):
     rest = cells[starts[-1] :]
     code = [c for c in rest if c["cell_type"] == "code"]
     hidden = [
-        c
-        for c in code
-        if "hide-input" in c.get("metadata", {}).get("tags", [])
+        c for c in code if "hide-cell" in c.get("metadata", {}).get("tags", [])
     ]
     checks = [
-        c for c in code if re.search(r"\bassert\b|assert_close", _source(c))
+        c for c in hidden if re.search(r"\bassert\b|assert_close", _source(c))
     ]
-    assert hidden, f"{path.name}: no solution cell tagged hide-input"
-    assert checks, f"{path.name}: no exercise answer checked by assert"
+    assert hidden, f"{path.name}: no solution cell tagged hide-cell"
+    assert checks, f"{path.name}: no folded exercise answer checked by assert"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_solutions_start_collapsed_in_jupyterlab(path):
-    """hide-input folds a solution in the book; JupyterLab needs its own
-    flag, ``metadata.jupyter.source_hidden``, to fold it there."""
+def test_solutions_fold_with_their_outputs(path):
+    """A solution folds away with what it prints and its checks: the book
+    folds a ``hide-cell`` cell whole (``hide-input`` would leave the
+    output in view), and JupyterLab needs ``metadata.jupyter`` to fold
+    the source and the outputs there."""
     for i, cell in enumerate(_cells(path)):
         meta = cell.get("metadata", {})
-        if "hide-input" in meta.get("tags", []):
-            assert meta.get("jupyter", {}).get("source_hidden") is True, (
-                f"{path.name} cell {i} is tagged hide-input but is not "
-                "collapsed in JupyterLab: set metadata.jupyter."
-                "source_hidden = true"
+        tags = meta.get("tags", [])
+        assert "hide-input" not in tags, (
+            f"{path.name} cell {i}: tag hide-cell (folds the outputs too), "
+            "not hide-input"
+        )
+        if "hide-cell" in tags:
+            jupyter = meta.get("jupyter", {})
+            assert jupyter.get("source_hidden") is True, (
+                f"{path.name} cell {i} is tagged hide-cell: set "
+                "metadata.jupyter.source_hidden = true"
+            )
+            assert jupyter.get("outputs_hidden") is True, (
+                f"{path.name} cell {i} is tagged hide-cell: set "
+                "metadata.jupyter.outputs_hidden = true"
             )
 
 

@@ -1,8 +1,9 @@
 """d2lutils.widgets: ``slider`` in its three modes, its errors, its files.
 
-The static slider's JavaScript runs in the browser test
-(``tests/test_browser.py``), on the built book, and the widget mode in
-a live JupyterLab (``tests/test_jupyterlab.py``); here the Python side.
+The static slider's script (``_ext/static/d2lbook.js``) runs in the
+browser test (``tests/test_browser.py``), on the built book, and the
+widget mode in a live JupyterLab (``tests/test_jupyterlab.py``); here the
+Python side.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 from html.parser import HTMLParser
-from pathlib import Path
 
 import IPython.display
 import matplotlib.pyplot as plt
@@ -18,10 +18,8 @@ import pytest
 
 import d2lutils as d2l
 from d2lutils import widgets
-from d2lutils.widgets import markup
-from d2lutils.widgets import mode as modes
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SVG_URI = "data:image/svg+xml;base64,"
 VALUES = [0, 0.5, 1, 2, 3]
 
 
@@ -39,6 +37,8 @@ class Drawer:
         fig, ax = plt.subplots(figsize=(2, 1.5))
         ax.plot([0, 1], [0, value])
         ax.set_ylim(-1, 4)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
         return fig
 
 
@@ -108,14 +108,14 @@ def test_auto_mode_is_script_outside_a_kernel(set_mode, mode):
 
 def test_auto_mode_is_widget_in_a_kernel(set_mode, monkeypatch):
     set_mode("auto")
-    monkeypatch.setattr(modes, "in_notebook", lambda: True)
+    monkeypatch.setattr(widgets, "in_notebook", lambda: True)
     assert widgets.slider_mode() == "widget"
 
 
 def test_auto_mode_without_ipywidgets_is_script(set_mode, monkeypatch):
     set_mode("auto")
-    monkeypatch.setattr(modes, "in_notebook", lambda: True)
-    monkeypatch.setattr(modes, "has_ipywidgets", lambda: False)
+    monkeypatch.setattr(widgets, "in_notebook", lambda: True)
+    monkeypatch.setattr(widgets, "_has_ipywidgets", lambda: False)
     assert widgets.slider_mode() == "script"
 
 
@@ -144,7 +144,7 @@ def static(set_mode, drawer, shown):
 def test_static_draws_every_value_once(static, drawer):
     record, _ = static
     assert drawer.calls == VALUES
-    assert sorted(record.pngs) == list(range(len(VALUES)))
+    assert sorted(record.frames) == list(range(len(VALUES)))
 
 
 def test_static_displays_one_html_output(static, shown):
@@ -166,6 +166,7 @@ def test_static_dom_contract(static):
     (inp,) = dom.by_class("d2l-slider-input")
     assert inp[0] == "input"
     assert inp[1]["type"] == "range"
+    assert inp[1]["aria-valuetext"] == "λ = 2"  # the value, not position 3
     assert (inp[1]["min"], inp[1]["max"], inp[1]["step"]) == ("0", "4", "1")
     assert inp[1]["value"] == "3"
     (value,) = dom.by_class("d2l-slider-value")
@@ -178,37 +179,58 @@ def test_static_dom_contract(static):
     assert [s[2] for s in spans] == ["0", "0.5", "1", "2", "3"]
 
 
-def test_static_has_one_png_frame_per_value(static):
+def _svg(uri):
+    assert uri.startswith(SVG_URI), uri[:40]
+    return base64.b64decode(uri[len(SVG_URI) :]).decode("utf-8")
+
+
+def test_static_has_one_svg_frame_per_value(static):
     record, dom = static
     (data,) = dom.by_class("d2l-slider-data")
     payload = json.loads(data[2])
-    frames = [base64.b64decode(f) for f in payload["frames"]]
+    frames = [_svg(f) for f in payload["frames"]]
     assert len(frames) == len(VALUES)
-    assert all(f.startswith(PNG_MAGIC) for f in frames)
+    assert all("<svg" in f and "<text" in f for f in frames)  # text kept
     assert len(set(frames)) == len(VALUES)  # each value draws differently
-    assert frames == [record.pngs[i] for i in range(len(VALUES))]
+    assert frames == [record.frames[i][0] for i in range(len(VALUES))]
     assert payload["labels"] == ["0", "0.5", "1", "2", "3"]
+    assert payload["name"] == "λ"
 
 
 def test_static_image_shows_the_default_frame(static):
     record, dom = static
     (img,) = dom.by_class("d2l-slider-img")
-    prefix = "data:image/png;base64,"
-    assert img[1]["src"].startswith(prefix)
-    assert base64.b64decode(img[1]["src"][len(prefix) :]) == record.pngs[3]
-    assert img[1]["alt"] == "figure for λ = 2"
+    assert _svg(img[1]["src"]) == record.frames[3][0]
+    assert img[1]["alt"] == "y against x, for λ = 2"
+
+
+def test_static_alt_text_from_the_caller(set_mode, drawer, shown):
+    set_mode("static")
+    record = d2l.slider(drawer, [1, 2], label="p", alt="A rising line")
+    alts = json.loads(Dom(record.html).by_class("d2l-slider-data")[0][2])
+    assert alts["alts"] == [
+        "A rising line, for p = 1",
+        "A rising line, for p = 2",
+    ]
+
+
+def test_static_svg_is_repeatable(set_mode, drawer, shown):
+    """No date in the SVG: building the book twice gives the same HTML."""
+    set_mode("static")
+    a = d2l.slider(drawer, [1, 2]).frames[0][0]
+    b = d2l.slider(drawer, [1, 2]).frames[0][0]
+    assert a == b and "<dc:date>" not in a
 
 
 def test_static_is_self_contained(static):
     record, dom = static
-    assert "http" not in record.html.replace("data:image/png", "")
     for _tag, attrs, _ in dom.tags:
         assert "href" not in attrs
         if "src" in attrs:
-            assert attrs["src"].startswith("data:image/png;base64,")
+            assert attrs["src"].startswith(SVG_URI)
+        assert "style" not in attrs  # the book's stylesheet lays it out
     scripts = [t for t in dom.tags if t[0] == "script"]
-    assert len(scripts) == 2  # the JSON data and the code
-    assert all("src" not in s[1] for s in scripts)  # no script to fetch
+    assert [s[1]["type"] for s in scripts] == ["application/json"]  # no code
 
 
 def test_two_static_sliders_get_different_ids(set_mode, drawer, shown):
@@ -225,7 +247,7 @@ def test_static_escapes_labels(set_mode, shown):
         Drawer(), [1, 2], label="<b>", fmt=lambda v: f"</script>{v}"
     )
     assert "<b>" not in record.html
-    assert record.html.count("</script>") == 2  # only the two real ones
+    assert record.html.count("</script>") == 1  # only the real one
     payload = json.loads(Dom(record.html).by_class("d2l-slider-data")[0][2])
     assert payload["labels"] == ["</script>1", "</script>2"]
 
@@ -239,18 +261,21 @@ def widget(set_mode, drawer, shown):
     return d2l.slider(drawer, VALUES, default=2, label="λ")
 
 
-def _shown_png(record):
+def _shown_svg(record):
     (out,) = [
         c for c in record.widget.children if type(c).__name__ == "Output"
     ]
     (item,) = out.outputs
-    return base64.b64decode(item["data"]["image/png"])
+    assert item["data"]["text/plain"].endswith(
+        "for λ = " + record.labels[record.control.value]
+    )
+    return item["data"]["image/svg+xml"]
 
 
 def test_widget_draws_only_the_default_up_front(widget, drawer, shown):
     assert drawer.calls == [2]
     assert shown == [widget.widget]
-    assert _shown_png(widget) == widget.pngs[3]
+    assert _shown_svg(widget) == widget.frames[3][0]
     assert plt.get_fignums() == []
 
 
@@ -276,13 +301,13 @@ def test_widget_control_shows_values_and_updates_on_release(widget):
 def test_widget_redraws_new_values_and_caches(widget, drawer):
     widget.control.value = 1
     assert drawer.calls == [2, 0.5]
-    assert _shown_png(widget) == widget.pngs[1]
+    assert _shown_svg(widget) == widget.frames[1][0]
     widget.control.value = 4
     assert drawer.calls == [2, 0.5, 3]
     widget.control.value = 1  # revisit: cached, not redrawn
     widget.control.value = 3
     assert drawer.calls == [2, 0.5, 3]
-    assert _shown_png(widget) == widget.pngs[3]
+    assert _shown_svg(widget) == widget.frames[3][0]
     assert plt.get_fignums() == []
 
 
@@ -413,10 +438,10 @@ def test_bad_fmt(drawer):
 
 
 def test_static_html_checks_its_input():
-    with pytest.raises(ValueError, match="one label per frame"):
-        widgets.static_html([b"x"], ["a", "b"], 0)
+    with pytest.raises(ValueError, match="one label and one alt text"):
+        widgets.static_html(["x"], ["a", "b"], ["A"], 0)
     with pytest.raises(ValueError, match="default_index 2 not in"):
-        widgets.static_html([b"x"], ["a"], 2)
+        widgets.static_html(["x"], ["a"], ["A"], 2)
 
 
 # -- in a real kernel ---------------------------------------------------------
@@ -449,7 +474,7 @@ def test_in_a_kernel_shows_exactly_one_output(monkeypatch, mode, mime):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(KERNEL_CELL),
-        nbformat.v4.new_code_cell("print(s.mode, len(s.pngs))"),
+        nbformat.v4.new_code_cell("print(s.mode, len(s.frames))"),
     ]
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     (out,) = nb.cells[0].outputs
@@ -461,8 +486,8 @@ def test_in_a_kernel_shows_exactly_one_output(monkeypatch, mode, mime):
 
 def test_static_html_is_repeatable_and_ids_distinct():
     """Same input, same HTML up to the counter; no two sliders share ids."""
-    a = widgets.static_html([b"x", b"y"], ["0", "1"], 0, "λ")
-    b = widgets.static_html([b"x", b"y"], ["0", "1"], 0, "λ")
+    a = widgets.static_html(["x", "y"], ["0", "1"], ["X", "Y"], 0, "λ")
+    b = widgets.static_html(["x", "y"], ["0", "1"], ["X", "Y"], 0, "λ")
     id_a = Dom(a).by_class("d2l-slider")[0][1]["id"]
     id_b = Dom(b).by_class("d2l-slider")[0][1]["id"]
     assert id_a != id_b
@@ -472,49 +497,3 @@ def test_static_html_is_repeatable_and_ids_distinct():
     (label,) = Dom(a).by_class("d2l-slider-label")
     (inp,) = Dom(a).by_class("d2l-slider-input")
     assert label[1]["for"] == inp[1]["id"] and inp[1]["id"].startswith(id_a)
-
-
-# -- the package files (slider.html, slider.js, slider.css) -------------------
-
-
-def test_assets_are_package_data():
-    """pyproject ships every file markup.py reads (a wheel test checks it)."""
-    import fnmatch
-
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib
-
-    pyproject = tomllib.loads(
-        (Path(__file__).parents[1] / "pyproject.toml").read_text("utf-8")
-    )
-    patterns = pyproject["tool"]["setuptools"]["package-data"][
-        "d2lutils.widgets"
-    ]
-    for name in markup.ASSETS:
-        assert any(fnmatch.fnmatch(name, p) for p in patterns), name
-        assert markup.asset(name).strip(), f"{name} is empty"
-
-
-def test_assets_drop_their_header_comment():
-    js = markup.asset("slider.js")
-    template = markup.asset("slider.html")
-    assert not js.startswith("/*") and not template.startswith("<!--")
-    assert template.startswith('<div class="d2l-slider"')
-
-
-def test_styles_come_from_slider_css(static):
-    """Every style attribute of the static slider is slider.css's rules."""
-    record, dom = static
-    rules = markup._rules()
-    styles = [t[1]["style"] for t in dom.tags if "style" in t[1]]
-    assert len(styles) == 7
-    declared = {d for rule in rules.values() for d in rule.split(";")}
-    for css in styles:
-        assert css and set(css.split(";")) <= declared, css
-
-
-def test_style_of_an_unknown_rule_names_it():
-    with pytest.raises(KeyError, match=r"no rule for \['\.nope'\]"):
-        markup.style(".d2l-slider", ".nope")

@@ -1,21 +1,23 @@
-"""One slider value to one figure to PNG bytes, with errors that name it.
+"""One slider value to one figure to SVG text, with errors that name it.
 
 ``draw(value)`` is the caller's function; it draws on a new figure and
 returns that ``Figure`` (or one of its ``Axes``). A failure is re-raised
 as :class:`SliderError` naming the value, and every figure the call
 opened is closed, so a failing value leaves no stray figure behind.
+:func:`describe` writes the alt text a screen reader reads for it.
 """
 
 from __future__ import annotations
 
-import base64
 import io
 from typing import Any, Callable
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["SliderError", "draw_figure", "png_base64", "render_png"]
+__all__ = ["SliderError", "describe", "draw_figure", "render_svg"]
+
+_SVG = {"svg.fonttype": "none", "svg.hashsalt": "d2lutils"}
 
 
 class SliderError(RuntimeError):
@@ -64,9 +66,7 @@ def draw_figure(draw: Callable, value: Any, label: str, name: str) -> Figure:
             f"{type(err).__name__}: {err}",
             value,
         ) from err
-    if isinstance(out, Figure):
-        return out
-    fig = getattr(out, "figure", None)  # an Axes
+    fig = out if isinstance(out, Figure) else getattr(out, "figure", None)
     if isinstance(fig, Figure):
         return fig
     _close_new(before)
@@ -77,19 +77,47 @@ def draw_figure(draw: Callable, value: Any, label: str, name: str) -> Figure:
     )
 
 
-def render_png(draw: Callable, value: Any, label: str, name: str) -> bytes:
-    """Draw one value, render it to PNG bytes and close its figures."""
+def describe(fig: Figure) -> str:
+    """What a figure shows, from its axes' titles, labels and legends.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], label="train"), ax.plot([1, 0], label="test")
+    >>> _ = ax.set_xlabel("epoch"), ax.set_ylabel("loss"), ax.legend()
+    >>> describe(fig)
+    'loss against epoch (train, test)'
+    >>> plt.close("all")
+    """
+    parts = []
+    for ax in fig.axes:
+        y, x = ax.get_ylabel(), ax.get_xlabel()
+        text = ax.get_title() or (f"{y} against {x}" if y and x else y or x)
+        legend = ax.get_legend()
+        if legend is not None:
+            names = ", ".join(t.get_text() for t in legend.get_texts())
+            text = f"{text} ({names})" if text else names
+        if text:
+            parts.append(text)
+    return "; ".join(parts) or "a figure without labels"
+
+
+def render_svg(draw: Callable, value: Any, label: str, name: str) -> tuple:
+    """Draw one value; return (SVG text, description) and close its figures.
+
+    Text stays text (crisp, and a screen reader or a test can read it);
+    no creation date and fixed ids: the same figure gives the same SVG.
+    """
     before = set(plt.get_fignums())
     fig = draw_figure(draw, value, label, name)
-    buf = io.BytesIO()
+    buf = io.StringIO()
     try:
-        fig.savefig(buf, format="png", bbox_inches="tight")
+        text = describe(fig)
+        with plt.rc_context(_SVG):
+            fig.savefig(
+                buf, format="svg", bbox_inches="tight", metadata={"Date": None}
+            )
     finally:
         plt.close(fig)
         _close_new(before)
-    return buf.getvalue()
-
-
-def png_base64(png: bytes) -> str:
-    """PNG bytes as the ASCII text of a data URI or a notebook output."""
-    return base64.b64encode(png).decode("ascii")
+    return buf.getvalue(), text
