@@ -9,9 +9,10 @@ import, so it lives here, beside the book's sources:
   notebook runs; kernels inherit the environment, and ``d2l.slider``
   (``d2lutils/widgets``) then draws every value ahead of time into an HTML
   slider that ``static/d2lbook.js`` brings to life in the static pages.
-* It gives each kernel one torch thread (``OMP_NUM_THREADS=1``): the
-  book's matrices are small, and on a 2-core machine one thread runs them
-  as fast as two. A reader's own kernel keeps torch's default.
+* It gives each kernel one torch thread (``OMP_NUM_THREADS=1``, as the
+  Makefile does for nbval, ``make seeds`` and ``make rerun``), so that
+  every run of a notebook sums in the same order and prints the same
+  digits. A reader's own kernel keeps torch's default.
 * It adds the book's stylesheet and script, ``static/d2lbook.css`` (the
   sliders' layout) and ``static/d2lbook.js`` (the sliders' behaviour).
 """
