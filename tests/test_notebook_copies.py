@@ -5,7 +5,10 @@ A from-scratch section defines its pieces (``linreg``, ``squared_loss``,
 sections import the same pieces from ``d2lutils``. So the two copies cannot
 drift apart, the tests here take each ``def`` out of the notebook, execute
 it alone, and check that it behaves exactly like the library version on
-several inputs.
+several inputs. The classifier's training loop, written out in
+softmax-regression-scratch, is checked the same way against
+``d2l.train_ch3``: trained from the same start on the same minibatches,
+both give the same history and parameters.
 
 The extraction helper, :func:`notebook_tools.notebook_function`, is shared
 with the softmax and MLP section tests; its own tests are here.
