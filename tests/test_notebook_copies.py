@@ -5,7 +5,10 @@ A from-scratch section defines its pieces (``linreg``, ``squared_loss``,
 sections import the same pieces from ``d2lutils``. So the two copies cannot
 drift apart, the tests here take each ``def`` out of the notebook, execute
 it alone, and check that it behaves exactly like the library version on
-several inputs.
+several inputs. The classifier's training loop, written out in
+softmax-regression-scratch, is checked the same way against
+``d2l.train_ch3``: trained from the same start on the same minibatches,
+both give the same history and parameters.
 
 The extraction helper, :func:`notebook_tools.notebook_function`, is shared
 with the softmax and MLP section tests; its own tests are here.
@@ -278,3 +281,182 @@ def test_drifted_copy_is_caught(tmp_path, name, source, check):
     nb = _write_notebook(tmp_path / "drifted.ipynb", [source])
     with pytest.raises(AssertionError):
         check(notebook_function(nb, name), lib_fn)
+
+
+# -- the classifier's training loop ---------------------------------------
+#
+# softmax-regression-scratch writes its training epoch and loop in the open
+# (``train_epoch_ch3``, ``train_ch3``) and says that ``d2l.train_ch3`` is
+# that loop kept in the package. Trained from the same start on the same
+# minibatches, the two must give the same history and parameters.
+
+SOFTMAX_SCRATCH = (
+    ROOT / "chapters/linear-networks/softmax-regression-scratch.ipynb"
+)
+LOOP_NAMES = [
+    "softmax",
+    "cross_entropy",
+    "accuracy",
+    "evaluate_accuracy",
+    "train_epoch_ch3",
+    "train_ch3",
+]
+
+
+def _loop_functions(
+    tmp_path: Path, overrides: dict[str, str] | None = None
+) -> dict:
+    """The scratch section's loop and what it calls, each ``def`` taken
+    from the notebook (or from ``overrides[name]``, a drifted source),
+    listed after the functions it calls so that it sees them."""
+    ns: dict = {"d2l": d2l}
+    for name in LOOP_NAMES:
+        source = (overrides or {}).get(name)
+        if source is None:
+            path = SOFTMAX_SCRATCH
+        else:
+            path = _write_notebook(
+                tmp_path / f"drifted-{name}.ipynb", [source]
+            )
+        ns[name] = notebook_function(path, name, ns)
+    return ns
+
+
+def _train_both(ns: dict, num_epochs: int = 3):
+    """Train the page's loop and ``d2l.train_ch3`` from the same W0 on the
+    same minibatches (300 examples in batches of 64: the last one holds 44);
+    return both histories and final parameters."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(300, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (300,), generator=g)
+    X_test = torch.rand(100, 1, 28, 28, generator=g)
+    y_test = torch.randint(0, 10, (100,), generator=g)
+    W0 = torch.normal(0.0, 0.01, (784, 10), generator=g)
+    runs = []
+    for train_ch3 in (ns["train_ch3"], d2l.train_ch3):
+        W = W0.clone().requires_grad_(True)
+        b = torch.zeros(10, requires_grad=True)
+
+        def net(X, W=W, b=b):
+            return ns["softmax"](X.reshape(-1, 784) @ W + b)
+
+        kwargs = {} if train_ch3 is ns["train_ch3"] else {"animate": False}
+        history = train_ch3(
+            net,
+            d2l.ArrayLoader((X, y), 64, generator=7),
+            d2l.ArrayLoader((X_test, y_test), 64, shuffle=False),
+            ns["cross_entropy"],
+            num_epochs,
+            lambda n, W=W, b=b: d2l.sgd([W, b], 0.1, n),
+            **kwargs,
+        )
+        runs.append((history, W.detach(), b.detach()))
+    return runs
+
+
+def check_same_training_loop(ns: dict) -> None:
+    (h_page, W_page, b_page), (h_lib, W_lib, b_lib) = _train_both(ns)
+    assert all(math.isfinite(v) for v in h_lib["train_loss"]), (
+        f"the reference run diverged: {h_lib}"
+    )
+    for key in ("train_loss", "train_acc", "test_acc"):
+        assert h_page[key] == h_lib[key], (
+            f"{key} differs: page {h_page[key]}, d2l.train_ch3 {h_lib[key]}"
+        )
+    assert torch.equal(W_page, W_lib) and torch.equal(b_page, b_lib), (
+        "the parameters differ after training"
+    )
+
+
+def test_scratch_training_loop_matches_train_ch3(tmp_path, capsys):
+    ns = _loop_functions(tmp_path)
+    check_same_training_loop(ns)
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 3 and printed[0].startswith("epoch  1:"), (
+        f"the page's loop prints one line per epoch, got {printed}"
+    )
+
+
+def test_scratch_training_epoch_matches_train_epoch_ch3(tmp_path):
+    ns = _loop_functions(tmp_path)
+    g = torch.Generator().manual_seed(1)
+    X = torch.rand(150, 784, generator=g)
+    y = torch.randint(0, 10, (150,), generator=g)
+    results = []
+    for epoch_fn in (ns["train_epoch_ch3"], d2l.train_epoch_ch3):
+        W = torch.zeros(784, 10, requires_grad=True)
+        b = torch.zeros(10, requires_grad=True)
+        results.append(
+            epoch_fn(
+                lambda X, W=W, b=b: ns["softmax"](X @ W + b),
+                d2l.ArrayLoader((X, y), 32, generator=3),
+                ns["cross_entropy"],
+                lambda n, W=W, b=b: d2l.sgd([W, b], 0.1, n),
+            )
+        )
+    assert math.isfinite(results[1][0]), f"diverged: {results}"
+    assert results[0] == results[1], f"(loss, acc) differ: {results}"
+
+
+# Plausible slips in the page's loop, each a small change; the check must
+# catch every one.
+DRIFTED_LOOPS = {
+    "accuracy after the step": (
+        "train_epoch_ch3",
+        "def train_epoch_ch3(net, train_iter, loss, updater):\n"
+        "    metric = d2l.Accumulator(3)\n"
+        "    for X, y in train_iter:\n"
+        "        l = loss(net(X), y).sum()\n"
+        "        l.backward()\n"
+        "        updater(len(y))\n"
+        "        metric.add(float(l.detach()), accuracy(net(X), y), len(y))\n"
+        "    return metric[0] / metric[2], metric[1] / metric[2]\n",
+    ),
+    "mean loss, then sgd divides again": (
+        "train_epoch_ch3",
+        "def train_epoch_ch3(net, train_iter, loss, updater):\n"
+        "    metric = d2l.Accumulator(3)\n"
+        "    for X, y in train_iter:\n"
+        "        y_hat = net(X)\n"
+        "        l = loss(y_hat, y).mean()\n"
+        "        l.backward()\n"
+        "        updater(len(y))\n"
+        "        metric.add(float(l.detach()) * len(y),\n"
+        "                   accuracy(y_hat, y), len(y))\n"
+        "    return metric[0] / metric[2], metric[1] / metric[2]\n",
+    ),
+    "a fixed batch size for the partial last batch": (
+        "train_epoch_ch3",
+        "def train_epoch_ch3(net, train_iter, loss, updater):\n"
+        "    metric = d2l.Accumulator(3)\n"
+        "    for X, y in train_iter:\n"
+        "        y_hat = net(X)\n"
+        "        l = loss(y_hat, y).sum()\n"
+        "        l.backward()\n"
+        "        updater(64)\n"
+        "        metric.add(float(l.detach()), accuracy(y_hat, y), len(y))\n"
+        "    return metric[0] / metric[2], metric[1] / metric[2]\n",
+    ),
+    "test accuracy before the epoch": (
+        "train_ch3",
+        "def train_ch3(net, train_iter, test_iter, loss, num_epochs,"
+        " updater):\n"
+        "    history = d2l.History()\n"
+        "    for epoch in range(num_epochs):\n"
+        "        test_acc = evaluate_accuracy(net, test_iter)\n"
+        "        train_loss, train_acc = train_epoch_ch3(\n"
+        "            net, train_iter, loss, updater)\n"
+        "        history.log_epoch(train_loss=train_loss,"
+        " train_acc=train_acc,\n"
+        "                          test_acc=test_acc)\n"
+        "    return history\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("slip", list(DRIFTED_LOOPS))
+def test_drifted_training_loop_is_caught(tmp_path, slip):
+    name, source = DRIFTED_LOOPS[slip]
+    ns = _loop_functions(tmp_path, {name: source})
+    with pytest.raises(AssertionError):
+        check_same_training_loop(ns)

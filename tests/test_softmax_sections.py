@@ -13,6 +13,10 @@ sees, not a copy) and check that
   loss at every step and end one epoch with the same parameters (1e-5),
   and that this comparison does fail when the batch order or the loss
   differs.
+
+The section's training loop (``train_epoch_ch3``, ``train_ch3``) is checked
+against ``d2l.train_ch3`` in ``test_notebook_copies.py``, with the other
+from-scratch functions that have a copy in the package.
 """
 
 from __future__ import annotations
