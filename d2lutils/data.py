@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from .core import GeneratorLike, normalize_generator
+from .core import GeneratorLike, check_int, normalize_generator
 from .fashion_mnist import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_CLASSES_ZH,
@@ -37,18 +37,6 @@ __all__ = [
     "load_fashion_mnist",
     "synthetic_data",
 ]
-
-
-def _check_batch_size(batch_size: int) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise TypeError(
-            f"batch_size must be an int, got {type(batch_size).__name__}"
-        )
-    if batch_size <= 0:
-        raise ValueError(
-            f"batch_size must be a positive integer, got {batch_size}"
-        )
-    return batch_size
 
 
 def _check_same_length(tensors: Sequence[torch.Tensor]) -> int:
@@ -115,10 +103,7 @@ def synthetic_data(
         )
     if not w.is_floating_point():
         w = w.float()
-    if isinstance(num_examples, bool) or not isinstance(num_examples, int):
-        raise TypeError("num_examples must be an int")
-    if num_examples <= 0:
-        raise ValueError(f"num_examples must be positive, got {num_examples}")
+    num_examples = check_int(num_examples, "num_examples", min_value=1)
     if noise < 0:
         raise ValueError(f"noise is a standard deviation, got {noise} < 0")
     g = normalize_generator(generator)
@@ -149,7 +134,7 @@ def data_iter(
     [2, 2, 1]
     """
     # check the arguments now, at the call, not at the first next()
-    _check_batch_size(batch_size)
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
     num_examples = _check_same_length([features, labels])
     g = normalize_generator(generator)
     indices = torch.randperm(num_examples, generator=g)
@@ -185,7 +170,7 @@ class ArrayLoader:
     ) -> None:
         self.tensors = tuple(tensors)
         self.num_examples = _check_same_length(self.tensors)
-        self.batch_size = _check_batch_size(batch_size)
+        self.batch_size = check_int(batch_size, "batch_size", min_value=1)
         self.shuffle = shuffle
         self.generator = normalize_generator(generator)
 
@@ -256,7 +241,7 @@ def load_data_fashion_mnist(
     test loader keeps the file order. See :func:`load_fashion_mnist` for
     where the data is found.
     """
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size", min_value=1)  # before loading
     X_train, y_train, X_test, y_test = load_fashion_mnist(root)
 
     def to_float(X: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,8 @@ The linear-regression and softmax sections write :func:`linreg`,
 :func:`squared_loss`, :func:`sgd` and :func:`accuracy` in the open, where
 the reader sees every line; later sections import them from here
 (``tests/`` checks that the notebook copies and these agree).
+:class:`Accumulator` keeps the running sums of d2l's from-scratch
+evaluation loop.
 
 :class:`SGDUpdater` wraps :func:`sgd` into the ``updater(batch_size)``
 function the training loop calls, with a learning rate ``lr`` that a
@@ -19,7 +21,14 @@ import torch
 
 from .core import check_int
 
-__all__ = ["SGDUpdater", "accuracy", "linreg", "sgd", "squared_loss"]
+__all__ = [
+    "Accumulator",
+    "SGDUpdater",
+    "accuracy",
+    "linreg",
+    "sgd",
+    "squared_loss",
+]
 
 
 def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -111,9 +120,7 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     """
     params = _check_params(params)
     lr = _check_lr(lr)
-    batch_size = check_int(batch_size, "batch_size")
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
     for i, param in enumerate(params):
         if param.grad is None:
             raise RuntimeError(
@@ -172,3 +179,29 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
             f"{y_hat.shape[0]} predictions but {y.numel()} labels"
         )
     return float((y_hat.type(y.dtype) == y.reshape(-1)).sum())
+
+
+class Accumulator:
+    """Running sums of ``n`` quantities (d2l's from-scratch bookkeeping).
+
+    Examples
+    --------
+    >>> m = Accumulator(2); m.add(1, 2); m.add(3, 4); m[0], m[1]
+    (4.0, 6.0)
+    """
+
+    def __init__(self, n: int) -> None:
+        self.data = [0.0] * check_int(n, "n", min_value=1)
+
+    def add(self, *args: float) -> None:
+        if len(args) != len(self.data):
+            raise ValueError(
+                f"expected {len(self.data)} values, got {len(args)}"
+            )
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self) -> None:
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx: int) -> float:
+        return self.data[idx]
