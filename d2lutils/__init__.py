@@ -45,17 +45,19 @@ from .callbacks import (
 )
 from .core import set_seed
 from .data import (
-    FASHION_MNIST_CLASSES,
-    FASHION_MNIST_CLASSES_ZH,
     ArrayLoader,
     data_iter,
-    get_fashion_mnist_labels,
     load_array,
     load_data_fashion_mnist,
-    load_fashion_mnist,
     synthetic_data,
 )
-from .fashion_mnist import find_fashion_mnist
+from .fashion_mnist import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_CLASSES_ZH,
+    find_fashion_mnist,
+    get_fashion_mnist_labels,
+    load_fashion_mnist,
+)
 from .gradcheck import GradReport, grad_check
 from .init import (
     he_normal_,

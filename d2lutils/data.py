@@ -3,13 +3,11 @@
 Everything the book trains on fits in memory, so minibatches are made the
 cheap way: draw one random permutation per epoch and slice the tensors with
 it. :class:`ArrayLoader` does that; it is what :func:`load_array` and
-:func:`load_data_fashion_mnist` return. A per-sample
+:func:`load_data_fashion_mnist` return (the files themselves are read by
+:mod:`d2lutils.fashion_mnist`). A per-sample
 ``torch.utils.data.DataLoader(TensorDataset(...))`` gives the same batches
 but collates them one example at a time, which is several times slower
 (``make bench`` measures it).
-
-Fashion-MNIST reading lives in :mod:`d2lutils.fashion_mnist`; its public
-names are re-exported here, as in *Dive into Deep Learning*.
 """
 
 from __future__ import annotations
@@ -19,22 +17,13 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from .core import GeneratorLike, check_int, normalize_generator
-from .fashion_mnist import (
-    FASHION_MNIST_CLASSES,
-    FASHION_MNIST_CLASSES_ZH,
-    get_fashion_mnist_labels,
-    load_fashion_mnist,
-)
+from .fashion_mnist import load_fashion_mnist
 
 __all__ = [
     "ArrayLoader",
-    "FASHION_MNIST_CLASSES",
-    "FASHION_MNIST_CLASSES_ZH",
     "data_iter",
-    "get_fashion_mnist_labels",
     "load_array",
     "load_data_fashion_mnist",
-    "load_fashion_mnist",
     "synthetic_data",
 ]
 
