@@ -12,7 +12,8 @@ random numbers also takes an optional ``generator`` argument, which
 Integer arguments (sizes, counts, epochs, seeds) go through one check,
 :func:`check_int`: anything that *is* an integer for Python (``int``, NumPy
 and torch integers, via ``operator.index``) passes; ``bool``, floats and
-strings are refused with a message naming the argument. :func:`eval_mode`
+strings are refused with a message naming the argument. Lists of
+parameters or gradients go through :func:`check_tensors`. :func:`eval_mode`
 measures a model in evaluation mode and puts it back as it was;
 :func:`in_notebook` tells a Jupyter/Colab kernel from a script.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import operator
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -32,6 +33,7 @@ from torch import nn
 __all__ = [
     "GeneratorLike",
     "check_int",
+    "check_tensors",
     "eval_mode",
     "in_notebook",
     "normalize_generator",
@@ -72,6 +74,36 @@ def check_int(
     if min_value is not None and out < min_value:
         raise ValueError(f"{name} must be >= {min_value}, got {out}")
     return out
+
+
+def check_tensors(values: Any, name: str) -> list[torch.Tensor]:
+    """Return ``values`` as a list of tensors, or raise naming ``name``.
+
+    Examples
+    --------
+    >>> check_tensors(torch.ones(2), "params")
+    Traceback (most recent call last):
+    ...
+    TypeError: params must be a list of tensors, got a single tensor of \
+shape (2,): wrap it as [t]
+    """
+    if isinstance(values, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a list of tensors, got a single tensor of "
+            f"shape {tuple(values.shape)}: wrap it as [t]"
+        )
+    if isinstance(values, dict) or not isinstance(values, Iterable):
+        raise TypeError(
+            f"{name} must be a list of tensors, e.g. [W, b], got "
+            f"{type(values).__name__}"
+        )
+    values = list(values)
+    for i, t in enumerate(values):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(
+                f"{name}[{i}] is a {type(t).__name__}, not a tensor"
+            )
+    return values
 
 
 def normalize_generator(generator: GeneratorLike) -> Optional[torch.Generator]:

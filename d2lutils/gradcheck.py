@@ -1,23 +1,17 @@
 """Gradient checks: is a hand-written backward pass right?
 
-A section that derives gradients by hand must show that they are the true
-derivatives of its loss. :func:`grad_check` compares them with one of two
-references and returns a :class:`GradReport`, the worst relative error of
-each parameter's gradient::
+:func:`grad_check` compares hand-computed gradients with a reference and
+returns a :class:`GradReport`, the worst relative error of each one::
 
-    report = d2l.grad_check(grads, params, loss_fn, names=["W1", "b1"])
-    report.assert_below(1e-12)
+    d2l.grad_check(grads, params, loss_fn, ["W1", "b1"]).assert_below(1e-12)
 
-* **autograd** differentiates ``loss_fn`` with ``torch.autograd``, exact up
-  to rounding;
-* **finite differences** perturb one entry at a time,
-  ``(J(p + eps) - J(p - eps)) / (2 eps)``, which needs nothing but the loss
-  itself (and float64, or rounding swamps the derivative).
-
-The relative error of a gradient ``a`` against a reference ``b`` is taken
-over the whole tensor, ``max|a - b| / max(max|a|, max|b|)``: an
-entry-by-entry ratio would blow up on entries that are zero up to
-rounding, as many are behind a ReLU.
+The reference is **autograd** (``torch.autograd`` on ``loss_fn``, exact up
+to rounding) or **finite differences**, ``(J(p + eps) - J(p - eps)) /
+(2 eps)`` entry by entry, which need nothing but the loss (and float64:
+their error is about ``eps**2 + 1e-16 |J| / eps``). The relative error of
+a gradient ``a`` against ``b`` is taken over the whole tensor,
+``max|a - b| / max(max|a|, max|b|)``: an entry-by-entry ratio would blow
+up on entries that are zero up to rounding, as many are behind a ReLU.
 """
 
 from __future__ import annotations
@@ -29,6 +23,8 @@ from typing import Callable, Optional
 
 import torch
 
+from .core import check_tensors
+
 __all__ = ["GradReport", "grad_check"]
 
 LossFn = Callable[[list[torch.Tensor]], torch.Tensor]
@@ -36,14 +32,13 @@ LossFn = Callable[[list[torch.Tensor]], torch.Tensor]
 
 @dataclass(frozen=True)
 class GradReport:
-    """The worst relative error of each gradient against a reference.
+    """The relative error of each gradient against the ``reference``.
 
-    Attributes
-    ----------
-    names : the parameters' names, in order.
-    errors : the relative error of each gradient (``inf`` if it holds a
-        ``nan`` or an infinity).
-    reference : what the gradients were compared with.
+    ``errors[i]`` belongs to ``names[i]`` (``inf`` if the gradient is not
+    finite); ``worst`` is the largest.
+
+    >>> GradReport(("W", "b"), (1e-16, 0.5), "autograd").worst
+    0.5
     """
 
     names: tuple[str, ...]
@@ -52,21 +47,14 @@ class GradReport:
 
     @property
     def worst(self) -> float:
-        """The largest error over all parameters (0.0 if there are none)."""
         return max(self.errors, default=0.0)
 
     def assert_below(self, tol: float) -> GradReport:
-        """Raise ``AssertionError`` naming every parameter above ``tol``.
-
-        Returns the report itself, so that a check can be chained.
-        """
+        """Raise ``AssertionError`` naming every gradient above ``tol``."""
         if not float(tol) > 0:
             raise ValueError(f"tol must be > 0, got {tol}")
-        bad = [
-            f"{n} {e:.3g}"
-            for n, e in zip(self.names, self.errors)
-            if not e <= tol
-        ]
+        pairs = zip(self.names, self.errors)
+        bad = [f"{n} {e:.3g}" for n, e in pairs if not e <= tol]
         if bad:
             raise AssertionError(
                 f"gradients differ from {self.reference} by more than "
@@ -77,9 +65,8 @@ class GradReport:
     def __repr__(self) -> str:
         if not self.errors:
             return f"GradReport(vs {self.reference}: no parameters)"
-        errors = ", ".join(
-            f"{n} {e:.2g}" for n, e in zip(self.names, self.errors)
-        )
+        pairs = zip(self.names, self.errors)
+        errors = ", ".join(f"{n} {e:.2g}" for n, e in pairs)
         worst = self.names[self.errors.index(self.worst)]
         return (
             f"GradReport(vs {self.reference}: {errors}; worst "
@@ -88,23 +75,19 @@ class GradReport:
 
 
 def _relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    """``max|a - b| / max(max|a|, max|b|)`` in float64; 0 for two zeros,
-    ``inf`` if either is not finite (so that every tolerance fails)."""
     a, b = a.detach().double(), b.detach().double()
     if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
-        return math.inf
-    if a.numel() == 0:
-        return 0.0
-    scale = max(float(a.abs().max()), float(b.abs().max()))
+        return math.inf  # so that every tolerance fails
+    scale = max(float(a.abs().max()), float(b.abs().max())) if a.numel() else 0
     return float((a - b).abs().max()) / scale if scale > 0 else 0.0
 
 
-def _scalar(value, where: str) -> torch.Tensor:
-    value = torch.as_tensor(value)
+def _loss(loss_fn: LossFn, params: list[torch.Tensor]) -> torch.Tensor:
+    value = torch.as_tensor(loss_fn(params))
     if value.numel() != 1:
         raise ValueError(
-            f"loss_fn must return a scalar, got shape {tuple(value.shape)} "
-            f"{where}: reduce the per-example losses with .mean() or .sum()"
+            f"loss_fn must return a scalar, got shape {tuple(value.shape)}: "
+            "reduce the per-example losses with .mean() or .sum()"
         )
     return value.reshape(())
 
@@ -113,7 +96,7 @@ def _autograd_grads(loss_fn: LossFn, params: Sequence[torch.Tensor]):
     """The gradients of ``loss_fn(params)`` by autograd, on copies."""
     copies = [p.detach().clone().requires_grad_(True) for p in params]
     with torch.enable_grad():
-        loss = _scalar(loss_fn(copies), "from loss_fn")
+        loss = _loss(loss_fn, copies)
         if not loss.requires_grad:
             raise ValueError(
                 "loss_fn's result does not depend on the parameters it "
@@ -126,12 +109,8 @@ def _autograd_grads(loss_fn: LossFn, params: Sequence[torch.Tensor]):
     ]
 
 
-def _numerical_grads(loss_fn: LossFn, params: Sequence[torch.Tensor], eps):
-    """Centered differences of ``loss_fn(params)``, entry by entry.
-
-    The error is of order ``eps**2`` (truncation) plus ``1e-16 |J| / eps``
-    (rounding in float64; in float32 that term alone is ``1e-7 / eps``).
-    """
+def _numerical_grads(loss_fn: LossFn, params, eps: float):
+    """Centered differences of ``loss_fn(params)``, entry by entry."""
     if not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a finite number > 0, got {eps}")
     for i, p in enumerate(params):
@@ -141,11 +120,9 @@ def _numerical_grads(loss_fn: LossFn, params: Sequence[torch.Tensor], eps):
                 "(in float32 rounding swamps the derivative); pass "
                 "[p.double() for p in params]"
             )
-    # contiguous copies, so that .view(-1) reaches every entry of a
-    # transposed parameter too
-    copies = [
-        p.detach().clone(memory_format=torch.contiguous_format) for p in params
-    ]
+    # contiguous copies: .view(-1) then reaches every entry, also of W.T
+    fmt = torch.contiguous_format
+    copies = [p.detach().clone(memory_format=fmt) for p in params]
     grads = []
     with torch.no_grad():
         for p in copies:
@@ -153,29 +130,13 @@ def _numerical_grads(loss_fn: LossFn, params: Sequence[torch.Tensor], eps):
             for i in range(p.numel()):
                 old = float(flat[i])
                 flat[i] = old + eps
-                plus = float(_scalar(loss_fn(copies), "at p + eps"))
+                plus = float(_loss(loss_fn, copies))
                 flat[i] = old - eps
-                minus = float(_scalar(loss_fn(copies), "at p - eps"))
+                minus = float(_loss(loss_fn, copies))
                 flat[i] = old
                 g[i] = (plus - minus) / (2 * eps)
             grads.append(g.reshape(p.shape))
     return grads
-
-
-def _as_tensors(tensors, what: str) -> list[torch.Tensor]:
-    if isinstance(tensors, (torch.Tensor, dict)):
-        raise TypeError(
-            f"{what} must be a list of tensors, one per parameter, got a "
-            f"{type(tensors).__name__}: pass [g] for one tensor, "
-            "list(d.values()) and names=list(d) for a dict"
-        )
-    tensors = list(tensors)
-    for i, t in enumerate(tensors):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(
-                f"{what}[{i}] is a {type(t).__name__}, not a tensor"
-            )
-    return tensors
 
 
 def grad_check(
@@ -189,21 +150,11 @@ def grad_check(
 ) -> GradReport:
     """Compare ``manual`` with the true gradients of ``loss_fn(params)``.
 
-    Parameters
-    ----------
-    manual : the hand-computed gradients, one per parameter, in order.
-    params : the parameters, a list of tensors (left untouched).
-    loss_fn : ``loss_fn(list_of_params) -> scalar``; it must compute the
-        loss from its argument.
-    names : the parameters' names for the report (default ``params[i]``).
-    method : ``"autograd"`` or ``"finite differences"`` (float64 only).
-    eps : the step of the finite differences.
-
-    Raises
-    ------
-    ValueError
-        if the lists differ in length, or a gradient's shape differs from
-        its reference's (a transposed shape is pointed out).
+    ``manual`` and ``params`` are lists of tensors, one per parameter, in
+    the same order (``params`` is left untouched); ``loss_fn(list) ->
+    scalar`` must compute the loss from its argument. ``names`` label the
+    report (default ``params[i]``); ``method`` is ``"autograd"`` or
+    ``"finite differences"`` (float64 only, step ``eps``).
 
     Examples
     --------
@@ -221,22 +172,18 @@ def grad_check(
     ...
     ValueError: gradient of w has shape (2, 1), its reference (2,)
     """
-    manual = _as_tensors(manual, "manual")
-    params = _as_tensors(params, "params")
-    if len(manual) != len(params):
-        raise ValueError(
-            f"{len(manual)} hand-computed gradients for {len(params)} "
-            "parameters: give one gradient per parameter, in the same order"
-        )
+    manual = check_tensors(manual, "manual")
+    params = check_tensors(params, "params")
     names = (
         [f"params[{i}]" for i in range(len(params))]
         if names is None
         else names
     )
-    if len(names) != len(params):
+    if not len(manual) == len(params) == len(names):
         raise ValueError(
-            f"{len(names)} names for {len(params)} gradients: give one name "
-            "per parameter"
+            f"{len(manual)} hand-computed gradients, {len(params)} "
+            f"parameters and {len(names)} names: give one of each per "
+            "parameter, in the same order"
         )
     if method == "autograd":
         reference = _autograd_grads(loss_fn, params)
@@ -249,14 +196,11 @@ def grad_check(
         )
     for name, a, b in zip(names, manual, reference):
         if a.shape != b.shape:
-            hint = (
-                ": transposed?"
-                if a.ndim == 2 and a.shape == b.shape[::-1]
-                else ""
-            )
+            flipped = a.ndim == 2 and a.shape == b.shape[::-1]
+            hint = ": transposed?" if flipped else ""
             raise ValueError(
                 f"gradient of {name} has shape {tuple(a.shape)}, its "
                 f"reference {tuple(b.shape)}{hint}"
             )
     errors = tuple(_relative_error(a, b) for a, b in zip(manual, reference))
-    return GradReport(tuple(str(n) for n in names), errors, method)
+    return GradReport(tuple(map(str, names)), errors, method)

@@ -383,10 +383,10 @@ def draw_network(
         raise ValueError(
             f"layer_sizes needs at least two layers of >= 1 unit, got {sizes}"
         )
-    for name, seq in (
+    for name, seq in [
         ("layer_names", layer_names),
         ("node_labels", node_labels),
-    ):
+    ]:
         if seq is not None and len(seq) != len(sizes):
             raise ValueError(
                 f"{name} has {len(seq)} entries for {len(sizes)} layers"
@@ -406,32 +406,18 @@ def draw_network(
         n = sizes[i]
         return [((width - n) / 2 + j + 0.5, 1.4 * i) for j in range(n)]
 
+    edge = {"color": "0.55", "lw": 0.8, "zorder": 1}
+    unit = {"facecolor": "white", "edgecolor": "C0", "lw": 1.5, "zorder": 2}
     for i in range(len(sizes) - 1):
         for x0, y0 in positions(i):
             for x1, y1 in positions(i + 1):
-                axes.plot(
-                    [x0, x1],
-                    [y0 + radius, y1 - radius],
-                    color="0.55",
-                    lw=0.8,
-                    zorder=1,
-                )
+                axes.plot([x0, x1], [y0 + radius, y1 - radius], **edge)
     for i in range(len(sizes)):
         for j, (x, y) in enumerate(positions(i)):
-            axes.add_patch(
-                plt.Circle(
-                    (x, y),
-                    radius,
-                    facecolor="white",
-                    edgecolor="C0",
-                    lw=1.5,
-                    zorder=2,
-                )
-            )
+            axes.add_patch(plt.Circle((x, y), radius, **unit))
             if node_labels is not None:
-                axes.text(
-                    x, y, node_labels[i][j], ha="center", va="center", zorder=3
-                )
+                label = node_labels[i][j]
+                axes.text(x, y, label, ha="center", va="center", zorder=3)
         if layer_names is not None:
             axes.text(width + 0.2, 1.4 * i, layer_names[i], va="center")
     axes.set_xlim(-0.2, width + 2.2)

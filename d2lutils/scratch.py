@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import torch
 
-from .core import check_int
+from .core import check_int, check_tensors
 
 __all__ = [
     "Accumulator",
@@ -67,27 +67,6 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
-def _check_params(params) -> list[torch.Tensor]:
-    if isinstance(params, torch.Tensor):
-        raise TypeError(
-            "params must be a list of tensors, e.g. [w, b]; got a single "
-            f"tensor of shape {tuple(params.shape)}: wrap it as [w]"
-        )
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(
-            "params must be a list of tensors, e.g. [w, b]; got "
-            f"{type(params).__name__}"
-        ) from None
-    for i, p in enumerate(params):
-        if not isinstance(p, torch.Tensor):
-            raise TypeError(
-                f"params[{i}] is a {type(p).__name__}, not a tensor"
-            )
-    return params
-
-
 def _check_lr(lr) -> float:
     if isinstance(lr, bool) or isinstance(lr, (str, bytes)):
         raise TypeError(f"lr must be a number, got {type(lr).__name__}")
@@ -118,7 +97,7 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     >>> sgd([w], lr=0.1, batch_size=1); w
     tensor([0.7000], requires_grad=True)
     """
-    params = _check_params(params)
+    params = check_tensors(params, "params")
     lr = _check_lr(lr)
     batch_size = check_int(batch_size, "batch_size", min_value=1)
     for i, param in enumerate(params):
@@ -150,7 +129,7 @@ class SGDUpdater:
     """
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
-        self.params = _check_params(params)
+        self.params = check_tensors(params, "params")
         self.lr = _check_lr(lr)
 
     def __call__(self, batch_size: int) -> None:

@@ -2,30 +2,23 @@
 
 :func:`train` takes the model, the training data, the loss, the number of
 epochs and the updater, in the order of d2l's ``train_ch3``; it trains and
-returns a :class:`History`. It accepts
+returns a :class:`History`. Per epoch it records ``train_loss`` and
+``train_<metric>`` for metrics such as ``{"acc": d2l.accuracy}``, averaged
+over the epoch's minibatches as they were trained (the d2l convention),
+and the loss and metrics of every evaluation set (``eval_iters={"test":
+test_iter}`` gives ``test_loss``, ``test_acc``); an evaluation set named
+``"train"`` measures the whole training set at the end of each epoch
+instead. Per step it records the minibatch's mean ``loss``.
 
-* a ``torch.optim.Optimizer``, or a from-scratch ``updater(batch_size)``
-  that expects the gradient of the loss *summed* over the minibatch
-  (``d2l.sgd`` divides by the batch size);
-* a loss that returns one value per example (``reduction="none"``) or
-  their mean; a summed loss (``reduction="sum"``) is refused, as the loop
-  could not tell it from a mean;
-* evaluation sets, ``eval_iters={"test": test_iter}``, measured after every
-  epoch (loss and every metric, as ``test_loss``, ``test_acc``, ...);
-* metrics such as ``{"acc": d2l.accuracy}``, each a function
-  ``metric(y_hat, y)`` returning a *sum* over the minibatch (the number
-  correct), recorded as a mean per example;
-* callbacks (:mod:`d2lutils.callbacks`) for whatever a section adds:
-  schedules, early stopping, statistics, a live plot.
-
-Per epoch the history records ``train_loss`` and ``train_<metric>``,
-averaged over the epoch's minibatches as they were trained (the d2l
-convention). To measure the whole training set with the parameters at the
-end of each epoch instead, pass it as an evaluation set named ``"train"``.
-Per step it records the minibatch's mean ``loss``.
-
-:func:`train_ch3` and :func:`train_epoch_ch3` are the names *Dive into
-Deep Learning* readers know, kept as thin calls of :func:`train`.
+The updater is a ``torch.optim.Optimizer``, stepped on the mean loss, or a
+from-scratch ``updater(batch_size)`` that expects the gradient of the
+*summed* loss (``d2l.sgd`` divides by the batch size). So the loss returns
+one value per example (``reduction="none"``) or their mean; a summed loss
+is refused, as the loop could not tell it from a mean. What a section adds
+-- a schedule, early stopping, a statistic, a live plot -- is a callback
+(:mod:`d2lutils.callbacks`). :func:`train_ch3` and :func:`train_epoch_ch3`
+are the names *Dive into Deep Learning* readers know, thin calls of
+:func:`train`.
 """
 
 from __future__ import annotations

@@ -158,7 +158,9 @@ def test_default_names():
 
 
 def test_refuses_different_lengths():
-    with pytest.raises(ValueError, match="1 hand-computed gradients for 2"):
+    with pytest.raises(
+        ValueError, match="1 hand-computed gradients, 2 parameters"
+    ):
         _check([torch.ones(1)], [torch.ones(1), torch.ones(1)])
 
 
@@ -176,15 +178,15 @@ def test_refuses_other_shapes_without_transpose_hint():
 
 
 def test_refuses_wrong_number_of_names():
-    with pytest.raises(ValueError, match="1 names for 2 gradients"):
+    with pytest.raises(ValueError, match="2 parameters and 1 names"):
         _check([torch.ones(1)] * 2, [torch.ones(1)] * 2, ["W"])
 
 
 @pytest.mark.parametrize(
     "manual, match",
     [
-        (torch.ones(2), r"got a Tensor: pass \[g\]"),
-        ({"w": torch.ones(2)}, r"got a dict.*names=list\(d\)"),
+        (torch.ones(2), r"got a single tensor.*wrap it as \[t\]"),
+        ({"w": torch.ones(2)}, r"list of tensors, e.g. \[W, b\], got dict"),
         ([torch.ones(1), 1.0], r"manual\[1\] is a float"),
     ],
 )
