@@ -153,6 +153,7 @@ __all__ = [
 # Not in __all__. They keep today's notebooks running and printing the same
 # numbers; tests/test_packaging.py shows what to write instead and checks
 # that old and new give the same tensors.
+from functools import wraps as _wraps  # noqa: E402
 from time import perf_counter as _perf_counter  # noqa: E402
 
 from torch.nn import init as _nn_init  # noqa: E402
@@ -180,8 +181,8 @@ def init_constant(value):
     return init_linear(_nn_init.constant_, val=value)
 
 
+@_wraps(_train)  # the new train, which also takes the old order
 def train(net, train_iter, loss, num_epochs, updater, **kwargs):  # noqa: F811
-    """d2l.train, also in the old order (..., updater, num_epochs)."""
     if callable(num_epochs) or isinstance(num_epochs, _Optimizer):
         num_epochs, updater = updater, num_epochs
     return _train(net, train_iter, loss, num_epochs, updater, **kwargs)
