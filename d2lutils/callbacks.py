@@ -26,6 +26,8 @@ The callbacks here:
   and restore the best parameters;
 * :class:`Record` -- record any statistic (per step, after the backward
   pass, or per epoch);
+* :class:`LayerStats` -- record the variance of every ``nn.Linear``
+  layer's output and weight gradient, every step;
 * :class:`Animate` -- draw chosen records as training goes.
 """
 
@@ -48,6 +50,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "LRSchedule",
+    "LayerStats",
     "Record",
     "TrainState",
     "cosine_schedule",
@@ -88,28 +91,21 @@ class TrainState:
 
 
 class Callback:
-    """Base class: override the moments you need; the rest do nothing."""
+    """Base class: override the moments you need; the others do nothing."""
 
-    def on_train_begin(self, state: TrainState) -> None:
-        pass
+    def on_train_begin(self, state: TrainState) -> None: ...
 
-    def on_epoch_begin(self, state: TrainState) -> None:
-        pass
+    def on_epoch_begin(self, state: TrainState) -> None: ...
 
-    def on_step_begin(self, state: TrainState) -> None:
-        pass
+    def on_step_begin(self, state: TrainState) -> None: ...
 
-    def on_after_backward(self, state: TrainState) -> None:
-        pass
+    def on_after_backward(self, state: TrainState) -> None: ...
 
-    def on_step_end(self, state: TrainState) -> None:
-        pass
+    def on_step_end(self, state: TrainState) -> None: ...
 
-    def on_epoch_end(self, state: TrainState) -> None:
-        pass
+    def on_epoch_end(self, state: TrainState) -> None: ...
 
-    def on_train_end(self, state: TrainState) -> None:
-        pass
+    def on_train_end(self, state: TrainState) -> None: ...
 
 
 # -- learning rate -----------------------------------------------------------
@@ -191,21 +187,6 @@ class LRSchedule(Callback):
 # -- early stopping ----------------------------------------------------------
 
 
-def _snapshot(net, params: Optional[list]) -> Any:
-    if params is not None:
-        return [p.detach().clone() for p in params]
-    return copy.deepcopy(net.state_dict())
-
-
-def _restore(net, params: Optional[list], saved: Any) -> None:
-    if params is not None:
-        with torch.no_grad():
-            for p, s in zip(params, saved):
-                p.copy_(s)
-    else:
-        net.load_state_dict(saved)
-
-
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs.
 
@@ -216,10 +197,11 @@ class EarlyStopping(Callback):
     ``patience`` epochs without one, training stops; with ``restore_best``
     the best parameters are put back at the end.
 
-    A ``nan`` value means training diverged: it stops at once (with a
-    warning), and the best parameters, if any epoch had a finite value, are
-    restored. If no epoch ever had one there is nothing to restore, and
-    the end of training raises ``FloatingPointError``.
+    A value that is not finite (``nan``, or ``inf`` from an overflow) means
+    training diverged: it stops at once, with a warning, and the best
+    parameters, if any epoch had a finite value, are restored. If none had,
+    there is nothing to restore, and the end of training raises
+    ``FloatingPointError``.
 
     Parameters
     ----------
@@ -255,17 +237,12 @@ class EarlyStopping(Callback):
         restore_best: bool = True,
         params: Optional[Iterable[torch.Tensor]] = None,
     ) -> None:
-        self.patience = check_int(patience, "patience")
-        if self.patience < 1:
-            raise ValueError(
-                f"patience must be >= 1 epoch, got {self.patience}: with 0 "
-                "training would stop after the first epoch that does not "
-                "improve, i.e. always"
-            )
+        # (with patience 0 it would stop after every epoch that does not
+        # improve on the best, i.e. always)
+        self.patience = check_int(patience, "patience", min_value=1)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        min_delta = float(min_delta)
-        if not min_delta >= 0:
+        if not float(min_delta) >= 0:
             raise ValueError(f"min_delta must be >= 0, got {min_delta}")
         if not isinstance(monitor, str):
             raise TypeError(f"monitor must be a record name, got {monitor!r}")
@@ -279,9 +256,7 @@ class EarlyStopping(Callback):
         self.best_value: Optional[float] = None
         self.stopped_epoch: Optional[int] = None
         self.stop_reason: Optional[str] = None
-        self._saved = None
-        self._wait = 0
-        self._diverged = False
+        self._saved, self._wait = None, 0
 
     def on_train_begin(self, state: TrainState) -> None:
         self._reset()
@@ -299,6 +274,10 @@ class EarlyStopping(Callback):
             return value < self.best_value - self.min_delta
         return value > self.best_value + self.min_delta
 
+    def _stop(self, state: TrainState, reason: str) -> None:
+        self.stopped_epoch, self.stop_reason = state.epoch, reason
+        state.stop = True
+
     def on_epoch_end(self, state: TrainState) -> None:
         records = state.history.epochs
         if self.monitor not in records:
@@ -308,53 +287,50 @@ class EarlyStopping(Callback):
                 "eval_iters={'valid': valid_iter} to record 'valid_loss'"
             )
         value = records[self.monitor][-1]
-        if math.isnan(value):
-            self._diverged = True
-            self.stopped_epoch = state.epoch
-            self.stop_reason = (
-                f"{self.monitor} is nan at epoch {state.epoch}: training "
-                "diverged (try a smaller learning rate)"
+        if not math.isfinite(value):
+            self._stop(
+                state,
+                f"{self.monitor} is {value} at epoch {state.epoch}: "
+                "training diverged (try a smaller learning rate)",
             )
             warnings.warn(self.stop_reason, RuntimeWarning, stacklevel=2)
-            state.stop = True
-            return
-        if self._improved(value):
+        elif self._improved(value):
             self.best_epoch, self.best_value = state.epoch, value
-            self._saved = _snapshot(state.net, self.params)
             self._wait = 0
-            return
-        self._wait += 1
-        if self._wait >= self.patience:
-            self.stopped_epoch = state.epoch
-            self.stop_reason = (
-                f"{self.monitor} has not improved on epoch "
-                f"{self.best_epoch}'s {self.best_value:.4g} for "
-                f"{self.patience} epochs"
-            )
-            state.stop = True
+            if self.params is None:
+                self._saved = copy.deepcopy(state.net.state_dict())
+            else:
+                self._saved = [p.detach().clone() for p in self.params]
+        else:
+            self._wait += 1
+            if self._wait >= self.patience:
+                self._stop(
+                    state,
+                    f"{self.monitor} has not improved on epoch "
+                    f"{self.best_epoch}'s {self.best_value:.4g} for "
+                    f"{self.patience} epochs",
+                )
 
     def on_train_end(self, state: TrainState) -> None:
-        if self._saved is None:
-            if self._diverged:
-                raise FloatingPointError(
-                    f"{self.monitor} was nan from the first epoch on, so "
-                    "there are no good parameters to restore: training "
-                    "diverged; lower the learning rate"
-                )
+        if self._saved is None and self.stopped_epoch is not None:
+            raise FloatingPointError(
+                f"{self.monitor} was not finite from the first epoch on, so "
+                "there are no good parameters to restore: training "
+                "diverged; lower the learning rate"
+            )
+        if self._saved is None or not self.restore_best:
             return
-        if self.restore_best:
-            _restore(state.net, self.params, self._saved)
+        if self.params is None:
+            state.net.load_state_dict(self._saved)
+        else:
+            with torch.no_grad():
+                for p, saved in zip(self.params, self._saved):
+                    p.copy_(saved)
 
 
 # -- recording ---------------------------------------------------------------
 
 _WHEN = ("step_end", "after_backward", "epoch_end")
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, torch.Tensor):
-        return float(value.detach())
-    return float(value)
 
 
 class Record(Callback):
@@ -393,28 +369,104 @@ class Record(Callback):
         self.when, self.fns = when, fns
         self.every = check_int(every, "every", min_value=1)
 
-    def _record(self, state: TrainState, log: Callable) -> None:
+    def _record(self, state: TrainState, when: str) -> None:
+        if when != self.when:
+            return
+        if when != "epoch_end" and state.step % self.every:
+            return
         values = {}
         for name, fn in self.fns.items():
             out = fn(state)
-            if isinstance(out, dict):
-                for key, v in out.items():
-                    values[f"{name}_{key}"] = _number(v)
-            else:
-                values[name] = _number(out)
-        log(**values)
+            items = out.items() if isinstance(out, dict) else [(None, out)]
+            for key, v in items:
+                v = v.detach() if isinstance(v, torch.Tensor) else v
+                values[name if key is None else f"{name}_{key}"] = float(v)
+        if when == "epoch_end":
+            state.history.log_epoch(**values)
+        else:
+            state.history.log_step(**values)
 
     def on_after_backward(self, state: TrainState) -> None:
-        if self.when == "after_backward" and state.step % self.every == 0:
-            self._record(state, state.history.log_step)
+        self._record(state, "after_backward")
 
     def on_step_end(self, state: TrainState) -> None:
-        if self.when == "step_end" and state.step % self.every == 0:
-            self._record(state, state.history.log_step)
+        self._record(state, "step_end")
 
     def on_epoch_end(self, state: TrainState) -> None:
-        if self.when == "epoch_end":
-            self._record(state, state.history.log_epoch)
+        self._record(state, "epoch_end")
+
+
+class LayerStats(Callback):
+    """Record per-layer statistics of every ``nn.Linear`` during training.
+
+    After the backward pass of every ``every``-th step it records, for the
+    ``i``-th ``nn.Linear`` of the network (in ``net.modules()`` order,
+    counted from 0), in ``history.steps``:
+
+    * ``act_var_i`` -- the variance of the layer's output on the minibatch
+      (the pre-activations of the next nonlinearity);
+    * ``grad_var_i`` -- the variance of the entries of its weight gradient.
+
+    Forward hooks collect the outputs during training steps (evaluation
+    passes are ignored) and are removed when training ends. A layer the
+    step did not use gets ``nan`` for both.
+
+    Examples
+    --------
+    >>> stats = LayerStats(every=10)
+    >>> stats.layers
+    []
+    """
+
+    def __init__(self, every: int = 1) -> None:
+        self.every = check_int(every, "every", min_value=1)
+        self.layers: list[nn.Linear] = []
+        self._outputs: dict[int, float] = {}
+        self._handles: list = []
+
+    def on_train_begin(self, state: TrainState) -> None:
+        if not isinstance(state.net, nn.Module):
+            raise TypeError(
+                "LayerStats finds the layers of an nn.Module; got "
+                f"{type(state.net).__name__}: build the model with nn.Linear"
+            )
+        self.on_train_end(state)
+        self.layers = [
+            m for m in state.net.modules() if isinstance(m, nn.Linear)
+        ]
+        if not self.layers:
+            raise ValueError("LayerStats: the network has no nn.Linear layer")
+
+        def hook(i: int) -> Callable:
+            def record(module, inputs, output) -> None:
+                if module.training:
+                    self._outputs[i] = float(output.detach().var())
+
+            return record
+
+        self._handles = [
+            m.register_forward_hook(hook(i)) for i, m in enumerate(self.layers)
+        ]
+
+    def on_step_begin(self, state: TrainState) -> None:
+        self._outputs = {}  # this step's, not a stale one of an earlier step
+
+    def on_after_backward(self, state: TrainState) -> None:
+        if state.step % self.every:
+            return
+        values = {}
+        for i, layer in enumerate(self.layers):
+            used = i in self._outputs and layer.weight.grad is not None
+            values[f"act_var_{i}"] = self._outputs[i] if used else math.nan
+            values[f"grad_var_{i}"] = (
+                layer.weight.grad.var() if used else math.nan
+            )
+        state.history.log_step(**values)
+
+    def on_train_end(self, state: TrainState) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles, self._outputs = [], {}
 
 
 # -- live plot ---------------------------------------------------------------

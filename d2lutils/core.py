@@ -1,4 +1,4 @@
-"""Randomness, devices and argument checks: what every module sets up first.
+"""Randomness, argument checks and evaluation mode: what every module uses.
 
 The book follows one randomness convention. A notebook calls
 :func:`set_seed` once at the top; every function in ``d2lutils`` that draws
@@ -10,29 +10,34 @@ random numbers also takes an optional ``generator`` argument, which
 * a ``torch.Generator`` -- used as it is.
 
 Integer arguments (sizes, counts, epochs, seeds) go through one check,
-:func:`check_int`, which accepts anything that *is* an integer for Python
-(``int``, NumPy and torch integers, via ``operator.index``) and refuses
-``bool``, floats and strings with a message naming the argument.
-:func:`in_notebook` tells a Jupyter/Colab kernel from a script; plots and
-sliders use it to choose how to show themselves.
+:func:`check_int`: anything that *is* an integer for Python (``int``, NumPy
+and torch integers, via ``operator.index``) passes; ``bool``, floats and
+strings are refused with a message naming the argument. Lists of
+parameters or gradients go through :func:`check_tensors`. :func:`eval_mode`
+measures a model in evaluation mode and puts it back as it was;
+:func:`in_notebook` tells a Jupyter/Colab kernel from a script.
 """
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import random
+from collections.abc import Iterable, Iterator
 from typing import Any, Optional, Union
 
 import numpy as np
 import torch
+from torch import nn
 
 __all__ = [
     "GeneratorLike",
     "check_int",
+    "check_tensors",
+    "eval_mode",
     "in_notebook",
     "normalize_generator",
     "set_seed",
-    "try_gpu",
 ]
 
 GeneratorLike = Optional[Union[int, torch.Generator]]
@@ -42,10 +47,6 @@ def check_int(
     value: Any, name: str, *, min_value: Optional[int] = None
 ) -> int:
     """Return ``value`` as a Python ``int``, or raise naming ``name``.
-
-    Accepts ``int`` and integer scalars of NumPy and torch (anything
-    ``operator.index`` takes); refuses ``bool`` and everything else with a
-    ``TypeError``. With ``min_value``, smaller values raise ``ValueError``.
 
     Examples
     --------
@@ -60,21 +61,49 @@ def check_int(
     ...
     ValueError: batch_size must be >= 1, got 0
     """
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int, got bool {value}")
-    if isinstance(value, torch.Tensor) and value.is_floating_point():
-        raise TypeError(
-            f"{name} must be an int, got a floating-point tensor {value}"
-        )
     try:
-        out = operator.index(value)
+        if isinstance(value, (bool, np.bool_)) or getattr(
+            value, "dtype", None
+        ) in (torch.bool, np.bool_):
+            raise TypeError  # True is an int for Python, not a size
+        out = int(operator.index(value))
     except TypeError:
         raise TypeError(
             f"{name} must be an int, got {type(value).__name__} {value!r}"
         ) from None
     if min_value is not None and out < min_value:
         raise ValueError(f"{name} must be >= {min_value}, got {out}")
-    return int(out)
+    return out
+
+
+def check_tensors(values: Any, name: str) -> list[torch.Tensor]:
+    """Return ``values`` as a list of tensors, or raise naming ``name``.
+
+    Examples
+    --------
+    >>> check_tensors(torch.ones(2), "params")
+    Traceback (most recent call last):
+    ...
+    TypeError: params must be a list of tensors, got a single tensor of \
+shape (2,): wrap it as [t]
+    """
+    if isinstance(values, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a list of tensors, got a single tensor of "
+            f"shape {tuple(values.shape)}: wrap it as [t]"
+        )
+    if isinstance(values, dict) or not isinstance(values, Iterable):
+        raise TypeError(
+            f"{name} must be a list of tensors, e.g. [W, b], got "
+            f"{type(values).__name__}"
+        )
+    values = list(values)
+    for i, t in enumerate(values):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(
+                f"{name}[{i}] is a {type(t).__name__}, not a tensor"
+            )
+    return values
 
 
 def normalize_generator(generator: GeneratorLike) -> Optional[torch.Generator]:
@@ -97,13 +126,7 @@ def normalize_generator(generator: GeneratorLike) -> Optional[torch.Generator]:
             "generator must be None, an int seed or a torch.Generator, "
             f"got {type(generator).__name__}"
         ) from None
-    except ValueError:
-        raise ValueError(
-            f"seed must be a non-negative integer, got {generator}"
-        ) from None
-    g = torch.Generator()
-    g.manual_seed(seed)
-    return g
+    return torch.Generator().manual_seed(seed)
 
 
 def set_seed(seed: int) -> None:
@@ -119,31 +142,38 @@ def set_seed(seed: int) -> None:
     >>> torch.equal(a, b)
     True
     """
-    try:
-        seed = check_int(seed, "seed", min_value=0)
-    except ValueError:
-        raise ValueError(
-            f"seed must be a non-negative integer, got {seed}"
-        ) from None
+    seed = check_int(seed, "seed", min_value=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
 
 
-def try_gpu(i: int = 0) -> torch.device:
-    """Return ``cuda:i`` if that GPU exists, otherwise the CPU.
+@contextlib.contextmanager
+def eval_mode(net: Any) -> Iterator[Any]:
+    """Run the block with ``net`` in evaluation mode and without gradients.
+
+    An ``nn.Module`` is switched to ``net.eval()`` (dropout off) and back
+    to the mode it was in when the block ends, however it ends; a plain
+    function is only run without gradients.
 
     Examples
     --------
-    >>> try_gpu(10_000).type
-    'cpu'
+    >>> net = nn.Dropout(0.5)
+    >>> with eval_mode(net):
+    ...     net.training
+    False
+    >>> net.training
+    True
     """
-    i = check_int(i, "GPU index")
-    if i < 0:
-        raise ValueError(f"GPU index must be >= 0, got {i}")
-    if torch.cuda.is_available() and torch.cuda.device_count() > i:
-        return torch.device(f"cuda:{i}")
-    return torch.device("cpu")
+    was_training = isinstance(net, nn.Module) and net.training
+    if isinstance(net, nn.Module):
+        net.eval()
+    try:
+        with torch.no_grad():
+            yield net
+    finally:
+        if was_training:
+            net.train()
 
 
 def in_notebook() -> bool:

@@ -3,13 +3,11 @@
 Everything the book trains on fits in memory, so minibatches are made the
 cheap way: draw one random permutation per epoch and slice the tensors with
 it. :class:`ArrayLoader` does that; it is what :func:`load_array` and
-:func:`load_data_fashion_mnist` return. A per-sample
+:func:`load_data_fashion_mnist` return (the files themselves are read by
+:mod:`d2lutils.fashion_mnist`). A per-sample
 ``torch.utils.data.DataLoader(TensorDataset(...))`` gives the same batches
 but collates them one example at a time, which is several times slower
 (``make bench`` measures it).
-
-Fashion-MNIST reading lives in :mod:`d2lutils.fashion_mnist`; its public
-names are re-exported here, as in *Dive into Deep Learning*.
 """
 
 from __future__ import annotations
@@ -18,37 +16,16 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from .core import GeneratorLike, normalize_generator
-from .fashion_mnist import (
-    FASHION_MNIST_CLASSES,
-    FASHION_MNIST_CLASSES_ZH,
-    get_fashion_mnist_labels,
-    load_fashion_mnist,
-)
+from .core import GeneratorLike, check_int, normalize_generator
+from .fashion_mnist import load_fashion_mnist
 
 __all__ = [
     "ArrayLoader",
-    "FASHION_MNIST_CLASSES",
-    "FASHION_MNIST_CLASSES_ZH",
     "data_iter",
-    "get_fashion_mnist_labels",
     "load_array",
     "load_data_fashion_mnist",
-    "load_fashion_mnist",
     "synthetic_data",
 ]
-
-
-def _check_batch_size(batch_size: int) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise TypeError(
-            f"batch_size must be an int, got {type(batch_size).__name__}"
-        )
-    if batch_size <= 0:
-        raise ValueError(
-            f"batch_size must be a positive integer, got {batch_size}"
-        )
-    return batch_size
 
 
 def _check_same_length(tensors: Sequence[torch.Tensor]) -> int:
@@ -115,10 +92,7 @@ def synthetic_data(
         )
     if not w.is_floating_point():
         w = w.float()
-    if isinstance(num_examples, bool) or not isinstance(num_examples, int):
-        raise TypeError("num_examples must be an int")
-    if num_examples <= 0:
-        raise ValueError(f"num_examples must be positive, got {num_examples}")
+    num_examples = check_int(num_examples, "num_examples", min_value=1)
     if noise < 0:
         raise ValueError(f"noise is a standard deviation, got {noise} < 0")
     g = normalize_generator(generator)
@@ -149,7 +123,7 @@ def data_iter(
     [2, 2, 1]
     """
     # check the arguments now, at the call, not at the first next()
-    _check_batch_size(batch_size)
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
     num_examples = _check_same_length([features, labels])
     g = normalize_generator(generator)
     indices = torch.randperm(num_examples, generator=g)
@@ -185,7 +159,7 @@ class ArrayLoader:
     ) -> None:
         self.tensors = tuple(tensors)
         self.num_examples = _check_same_length(self.tensors)
-        self.batch_size = _check_batch_size(batch_size)
+        self.batch_size = check_int(batch_size, "batch_size", min_value=1)
         self.shuffle = shuffle
         self.generator = normalize_generator(generator)
 
@@ -256,7 +230,7 @@ def load_data_fashion_mnist(
     test loader keeps the file order. See :func:`load_fashion_mnist` for
     where the data is found.
     """
-    _check_batch_size(batch_size)
+    check_int(batch_size, "batch_size", min_value=1)  # before loading
     X_train, y_train, X_test, y_test = load_fashion_mnist(root)
 
     def to_float(X: torch.Tensor) -> torch.Tensor:

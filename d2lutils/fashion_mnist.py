@@ -59,29 +59,10 @@ __all__ = [
     "load_fashion_mnist",
 ]
 
-FASHION_MNIST_CLASSES = (
-    "t-shirt",
-    "trouser",
-    "pullover",
-    "dress",
-    "coat",
-    "sandal",
-    "shirt",
-    "sneaker",
-    "bag",
-    "ankle boot",
-)
-FASHION_MNIST_CLASSES_ZH = (
-    "T恤",
-    "裤子",
-    "套衫",
-    "连衣裙",
-    "外套",
-    "凉鞋",
-    "衬衫",
-    "运动鞋",
-    "包",
-    "短靴",
+_EN = "t-shirt,trouser,pullover,dress,coat,sandal,shirt,sneaker,bag,ankle boot"
+FASHION_MNIST_CLASSES = tuple(_EN.split(","))
+FASHION_MNIST_CLASSES_ZH = tuple(
+    "T恤,裤子,套衫,连衣裙,外套,凉鞋,衬衫,运动鞋,包,短靴".split(",")
 )
 
 #: Debian/Ubuntu's ``dataset-fashion-mnist`` installs the files here.
@@ -300,8 +281,15 @@ def _fetch(folder: Path, notes: list[str], searched: str) -> dict[str, Path]:
                 target = folder / (f.name + ".gz")
                 if target.is_file():
                     break
+                remedy = f"the download from {url} is bad; try again later"
                 try:
-                    download(url, target, check=_checker(f, url))
+                    download(
+                        url,
+                        target,
+                        check=lambda p, f=f, remedy=remedy: read_idx(
+                            p, shape=f.shape, sha256=f.sha256, remedy=remedy
+                        ),
+                    )
                     break
                 except (OSError, ValueError, IDXError) as err:
                     errors.append(f"{url}: {err}")
@@ -320,18 +308,6 @@ def _fetch(folder: Path, notes: list[str], searched: str) -> dict[str, Path]:
     )
 
 
-def _checker(f: FashionMNISTFile, url: str):
-    def check(path: Path) -> None:
-        read_idx(
-            path,
-            shape=f.shape,
-            sha256=f.sha256,
-            remedy=f"the download from {url} is bad; try again later",
-        )
-
-    return check
-
-
 # -- verify, decode and cache -----------------------------------------------
 
 
@@ -342,8 +318,6 @@ def _decode(files: dict[str, Path], remedy: str) -> dict[str, np.ndarray]:
             arrays[f.key] = read_idx(
                 files[f.key], shape=f.shape, sha256=f.sha256, remedy=remedy
             )
-        except FashionMNISTError:
-            raise
         except IDXError as err:
             raise FashionMNISTError(str(err)) from err
     return arrays

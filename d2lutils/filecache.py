@@ -157,13 +157,7 @@ def _warn_once(folder: Path, message: str) -> None:
 
 def _valid_entries(entries: Any) -> bool:
     """Whether a stamp's ``arrays`` has the fields this version writes."""
-    fields = {
-        "file": str,
-        "bytes": int,
-        "shape": list,
-        "dtype": str,
-        "checksum": str,
-    }
+    fields = dict(file=str, bytes=int, shape=list, dtype=str, checksum=str)
     return isinstance(entries, dict) and all(
         isinstance(meta, dict)
         and all(isinstance(meta.get(k), t) for k, t in fields.items())

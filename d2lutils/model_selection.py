@@ -60,10 +60,8 @@ def k_fold(
     >>> [(t.tolist(), v.tolist()) for t, v in folds]
     [([3, 4], [0, 1, 2]), ([0, 1, 2], [3, 4])]
     """
-    num_examples = check_int(num_examples, "num_examples")
+    num_examples = check_int(num_examples, "num_examples", min_value=1)
     k = check_int(k, "k")
-    if num_examples < 1:
-        raise ValueError(f"num_examples must be positive, got {num_examples}")
     if k < 2:
         raise ValueError(
             f"k-fold cross-validation needs k >= 2 folds, got k={k}; "
@@ -108,9 +106,7 @@ def polynomial_features(x: torch.Tensor, degree: int) -> torch.Tensor:
     >>> polynomial_features(torch.tensor([2.0]), 3)
     tensor([[1.0000, 2.0000, 2.0000, 1.3333]])
     """
-    degree = check_int(degree, "degree")
-    if degree < 0:
-        raise ValueError(f"degree must be >= 0, got {degree}")
+    degree = check_int(degree, "degree", min_value=0)
     x = torch.as_tensor(x)
     if x.ndim == 2 and x.shape[1] == 1:
         x = x.reshape(-1)

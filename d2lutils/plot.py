@@ -1,7 +1,9 @@
 """Plotting: small helpers that draw on a matplotlib ``Axes`` and return it.
 
 * :func:`plot` -- one or several curves, d2l style;
-* :func:`show_images` -- a grid of images with optional titles;
+* :func:`show_images` -- a grid of images with optional titles, and
+  :func:`predict_ch3`, Fashion-MNIST images titled with their true and
+  predicted labels;
 * :class:`Animator` -- a figure that redraws in place while a model trains;
 * :func:`plot_history` -- the curves of a finished training run;
 * :func:`draw_network` -- the diagram of a fully connected network;
@@ -9,8 +11,7 @@
   once at the top of a notebook.
 
 None of them changes matplotlib's global settings, except
-:func:`use_book_style` and :func:`set_figsize`, whose whole job is to do
-so when the reader asks.
+:func:`use_book_style`, whose whole job is to do so when the reader asks.
 
 The live plot works in three settings. In Jupyter and Colab it is shown
 once and then updated through a display handle, so an executed notebook
@@ -28,7 +29,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .core import in_notebook
+from .core import check_int, eval_mode, in_notebook
+from .fashion_mnist import get_fashion_mnist_labels
 
 __all__ = [
     "BOOK_STYLE",
@@ -36,7 +38,7 @@ __all__ = [
     "draw_network",
     "plot",
     "plot_history",
-    "set_figsize",
+    "predict_ch3",
     "show_images",
     "use_book_style",
 ]
@@ -89,22 +91,22 @@ def use_book_style() -> None:
         set_matplotlib_formats("svg", metadata={"Date": None})
 
 
-def set_figsize(figsize: tuple[float, float] = (4.2, 2.8)) -> None:
-    """Set the default size of new figures, in inches (changes rcParams)."""
-    if len(figsize) != 2 or min(figsize) <= 0:
-        raise ValueError(
-            f"figsize must be (width, height) > 0 in inches, got {figsize}"
-        )
-    plt.rcParams["figure.figsize"] = tuple(figsize)
-
-
 def _as_numpy(a: Any) -> np.ndarray:
     if isinstance(a, torch.Tensor):
         return a.detach().cpu().numpy()
     return np.asarray(a)
 
 
-def _set_axes(ax, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
+def _set_axes(
+    ax,
+    xlabel=None,
+    ylabel=None,
+    legend=None,
+    xlim=None,
+    ylim=None,
+    xscale="linear",
+    yscale="linear",
+):
     if xlabel:
         ax.set_xlabel(xlabel)
     if ylabel:
@@ -175,7 +177,7 @@ def plot(
             axes.plot(x, y, fmt)
         else:
             axes.plot(y, fmt)
-    _set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+    _set_axes(axes, xlabel, ylabel, legend, xlim, ylim, xscale, yscale)
     return axes
 
 
@@ -232,6 +234,22 @@ def show_images(
     return axes
 
 
+def predict_ch3(net, test_iter, n: int = 6):
+    """Show the first ``n`` test images titled with true and predicted labels.
+
+    ``net`` is run in evaluation mode (:func:`~d2lutils.core.eval_mode`) on
+    the first minibatch of ``test_iter``; returns the axes of the grid.
+    """
+    n = check_int(n, "n", min_value=1)
+    X, y = next(iter(test_iter))
+    X, y = X[:n], y[:n]
+    with eval_mode(net):
+        preds = net(X).argmax(dim=1)
+    trues, preds = get_fashion_mnist_labels(y), get_fashion_mnist_labels(preds)
+    titles = [f"{t}\n{p}" for t, p in zip(trues, preds)]
+    return show_images(X, 1, len(X), titles=titles)
+
+
 def _as_list(v) -> list:
     """A number, a 0-d or 1-d tensor/array, or a sequence, as a list."""
     if isinstance(v, (torch.Tensor, np.ndarray)):
@@ -241,6 +259,10 @@ def _as_list(v) -> list:
 
 class Animator:
     """Curves that grow point by point, redrawn in place in notebooks.
+
+    Keyword arguments as for :func:`plot` (``xlabel``, ``legend``,
+    ``yscale``, ...); ``display`` chooses whether to show the figure as it
+    grows (default: in Jupyter and Colab).
 
     Examples
     --------
@@ -254,19 +276,15 @@ class Animator:
 
     def __init__(
         self,
-        xlabel: Optional[str] = None,
-        ylabel: Optional[str] = None,
-        legend: Optional[Sequence[str]] = None,
-        xlim=None,
-        ylim=None,
-        xscale: str = "linear",
-        yscale: str = "linear",
+        *,
         fmts: Sequence[str] = _FMTS,
         figsize: Optional[tuple[float, float]] = None,
         display: Optional[bool] = None,
+        **axes: Any,
     ) -> None:
         self.fig, self.ax = plt.subplots(figsize=figsize)
-        self._config = (xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+        self._axes = axes  # xlabel, ylabel, legend, xlim, ylim, x/yscale
+        _set_axes(self.ax, **axes)  # a misspelt keyword fails here
         self.fmts = list(fmts)
         self.X: Optional[list[list[float]]] = None
         self.Y: Optional[list[list[float]]] = None
@@ -298,7 +316,7 @@ class Animator:
         self.ax.cla()
         for xs, ys, fmt in zip(self.X, self.Y, self.fmts * n):
             self.ax.plot(xs, ys, fmt)
-        _set_axes(self.ax, *self._config)
+        _set_axes(self.ax, **self._axes)
         if self.display:
             from IPython.display import display
 
@@ -365,10 +383,10 @@ def draw_network(
         raise ValueError(
             f"layer_sizes needs at least two layers of >= 1 unit, got {sizes}"
         )
-    for name, seq in (
+    for name, seq in [
         ("layer_names", layer_names),
         ("node_labels", node_labels),
-    ):
+    ]:
         if seq is not None and len(seq) != len(sizes):
             raise ValueError(
                 f"{name} has {len(seq)} entries for {len(sizes)} layers"
@@ -388,32 +406,18 @@ def draw_network(
         n = sizes[i]
         return [((width - n) / 2 + j + 0.5, 1.4 * i) for j in range(n)]
 
+    edge = {"color": "0.55", "lw": 0.8, "zorder": 1}
+    unit = {"facecolor": "white", "edgecolor": "C0", "lw": 1.5, "zorder": 2}
     for i in range(len(sizes) - 1):
         for x0, y0 in positions(i):
             for x1, y1 in positions(i + 1):
-                axes.plot(
-                    [x0, x1],
-                    [y0 + radius, y1 - radius],
-                    color="0.55",
-                    lw=0.8,
-                    zorder=1,
-                )
+                axes.plot([x0, x1], [y0 + radius, y1 - radius], **edge)
     for i in range(len(sizes)):
         for j, (x, y) in enumerate(positions(i)):
-            axes.add_patch(
-                plt.Circle(
-                    (x, y),
-                    radius,
-                    facecolor="white",
-                    edgecolor="C0",
-                    lw=1.5,
-                    zorder=2,
-                )
-            )
+            axes.add_patch(plt.Circle((x, y), radius, **unit))
             if node_labels is not None:
-                axes.text(
-                    x, y, node_labels[i][j], ha="center", va="center", zorder=3
-                )
+                label = node_labels[i][j]
+                axes.text(x, y, label, ha="center", va="center", zorder=3)
         if layer_names is not None:
             axes.text(width + 0.2, 1.4 * i, layer_names[i], va="center")
     axes.set_xlim(-0.2, width + 2.2)

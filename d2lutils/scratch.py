@@ -4,6 +4,8 @@ The linear-regression and softmax sections write :func:`linreg`,
 :func:`squared_loss`, :func:`sgd` and :func:`accuracy` in the open, where
 the reader sees every line; later sections import them from here
 (``tests/`` checks that the notebook copies and these agree).
+:class:`Accumulator` keeps the running sums of d2l's from-scratch
+evaluation loop.
 
 :class:`SGDUpdater` wraps :func:`sgd` into the ``updater(batch_size)``
 function the training loop calls, with a learning rate ``lr`` that a
@@ -17,9 +19,16 @@ from collections.abc import Iterable
 
 import torch
 
-from .core import check_int
+from .core import check_int, check_tensors
 
-__all__ = ["SGDUpdater", "accuracy", "linreg", "sgd", "squared_loss"]
+__all__ = [
+    "Accumulator",
+    "SGDUpdater",
+    "accuracy",
+    "linreg",
+    "sgd",
+    "squared_loss",
+]
 
 
 def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -58,27 +67,6 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
-def _check_params(params) -> list[torch.Tensor]:
-    if isinstance(params, torch.Tensor):
-        raise TypeError(
-            "params must be a list of tensors, e.g. [w, b]; got a single "
-            f"tensor of shape {tuple(params.shape)}: wrap it as [w]"
-        )
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(
-            "params must be a list of tensors, e.g. [w, b]; got "
-            f"{type(params).__name__}"
-        ) from None
-    for i, p in enumerate(params):
-        if not isinstance(p, torch.Tensor):
-            raise TypeError(
-                f"params[{i}] is a {type(p).__name__}, not a tensor"
-            )
-    return params
-
-
 def _check_lr(lr) -> float:
     if isinstance(lr, bool) or isinstance(lr, (str, bytes)):
         raise TypeError(f"lr must be a number, got {type(lr).__name__}")
@@ -109,11 +97,9 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     >>> sgd([w], lr=0.1, batch_size=1); w
     tensor([0.7000], requires_grad=True)
     """
-    params = _check_params(params)
+    params = check_tensors(params, "params")
     lr = _check_lr(lr)
-    batch_size = check_int(batch_size, "batch_size")
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
     for i, param in enumerate(params):
         if param.grad is None:
             raise RuntimeError(
@@ -143,7 +129,7 @@ class SGDUpdater:
     """
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
-        self.params = _check_params(params)
+        self.params = check_tensors(params, "params")
         self.lr = _check_lr(lr)
 
     def __call__(self, batch_size: int) -> None:
@@ -172,3 +158,29 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
             f"{y_hat.shape[0]} predictions but {y.numel()} labels"
         )
     return float((y_hat.type(y.dtype) == y.reshape(-1)).sum())
+
+
+class Accumulator:
+    """Running sums of ``n`` quantities (d2l's from-scratch bookkeeping).
+
+    Examples
+    --------
+    >>> m = Accumulator(2); m.add(1, 2); m.add(3, 4); m[0], m[1]
+    (4.0, 6.0)
+    """
+
+    def __init__(self, n: int) -> None:
+        self.data = [0.0] * check_int(n, "n", min_value=1)
+
+    def add(self, *args: float) -> None:
+        if len(args) != len(self.data):
+            raise ValueError(
+                f"expected {len(self.data)} values, got {len(args)}"
+            )
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self) -> None:
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx: int) -> float:
+        return self.data[idx]

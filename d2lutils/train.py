@@ -1,35 +1,28 @@
 """The book's one training loop, and the record it returns.
 
-:func:`train` takes the model, the training data, the loss, the updater
-and the number of epochs; it trains and returns a :class:`History`. It
-accepts
+:func:`train` takes the model, the training data, the loss, the number of
+epochs and the updater, in the order of d2l's ``train_ch3``; it trains and
+returns a :class:`History`. Per epoch it records ``train_loss`` and
+``train_<metric>`` for metrics such as ``{"acc": d2l.accuracy}``, averaged
+over the epoch's minibatches as they were trained (the d2l convention),
+and the loss and metrics of every evaluation set (``eval_iters={"test":
+test_iter}`` gives ``test_loss``, ``test_acc``); an evaluation set named
+``"train"`` measures the whole training set at the end of each epoch
+instead. Per step it records the minibatch's mean ``loss``.
 
-* a ``torch.optim.Optimizer``, or a from-scratch ``updater(batch_size)``
-  that expects the gradient of the loss *summed* over the minibatch
-  (``d2l.sgd`` divides by the batch size);
-* a loss that returns one value per example (``reduction="none"``) or
-  their mean;
-* evaluation sets, ``eval_iters={"test": test_iter}``, measured after every
-  epoch (loss and every metric, as ``test_loss``, ``test_acc``, ...);
-* metrics such as ``{"acc": d2l.accuracy}``, each a function
-  ``metric(y_hat, y)`` returning a *sum* over the minibatch (the number
-  correct), recorded as a mean per example;
-* callbacks (:mod:`d2lutils.callbacks`) for whatever a section adds:
-  schedules, early stopping, statistics, a live plot.
-
-Per epoch the history records ``train_loss`` and ``train_<metric>``,
-averaged over the epoch's minibatches as they were trained (the d2l
-convention). To measure the whole training set with the parameters at the
-end of each epoch instead, pass it as an evaluation set named ``"train"``.
-Per step it records the minibatch's mean ``loss``.
-
-:func:`train_ch3` and :func:`train_epoch_ch3` are the names *Dive into
-Deep Learning* readers know, kept as thin calls of :func:`train`.
+The updater is a ``torch.optim.Optimizer``, stepped on the mean loss, or a
+from-scratch ``updater(batch_size)`` that expects the gradient of the
+*summed* loss (``d2l.sgd`` divides by the batch size). So the loss returns
+one value per example (``reduction="none"``) or their mean; a summed loss
+is refused, as the loop could not tell it from a mean. What a section adds
+-- a schedule, early stopping, a statistic, a live plot -- is a callback
+(:mod:`d2lutils.callbacks`). :func:`train_ch3` and :func:`train_epoch_ch3`
+are the names *Dive into Deep Learning* readers know, thin calls of
+:func:`train`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional, Union
 
@@ -37,18 +30,13 @@ import torch
 from torch import nn
 
 from .callbacks import Animate, Callback, TrainState
-from .core import check_int
-from .data import get_fashion_mnist_labels
-from .plot import show_images
+from .core import check_int, eval_mode
 from .scratch import accuracy
 
 __all__ = [
-    "Accumulator",
     "History",
-    "Timer",
     "evaluate",
     "evaluate_accuracy",
-    "predict_ch3",
     "train",
     "train_ch3",
     "train_epoch_ch3",
@@ -115,94 +103,26 @@ class History:
         n = self.num_epochs
         if n == 0:
             return "History(0 epochs)"
-        last = ", ".join(
-            f"{k} {v[-1]:.4g}" for k, v in self.epochs.items() if v
-        )
+        last = ", ".join(f"{k} {v[-1]:.4g}" for k, v in self.epochs.items())
         return f"History({n} epoch{'s' if n != 1 else ''}: {last})"
-
-
-class Accumulator:
-    """Running sums of ``n`` quantities.
-
-    Examples
-    --------
-    >>> m = Accumulator(2); m.add(1, 2); m.add(3, 4); m[0], m[1]
-    (4.0, 6.0)
-    """
-
-    def __init__(self, n: int) -> None:
-        n = check_int(n, "n")
-        if n <= 0:
-            raise ValueError(f"Accumulator needs n >= 1, got {n}")
-        self.data = [0.0] * n
-
-    def add(self, *args: float) -> None:
-        if len(args) != len(self.data):
-            raise ValueError(
-                f"expected {len(self.data)} values, got {len(args)}"
-            )
-        self.data = [a + float(b) for a, b in zip(self.data, args)]
-
-    def reset(self) -> None:
-        self.data = [0.0] * len(self.data)
-
-    def __getitem__(self, idx: int) -> float:
-        return self.data[idx]
-
-
-class Timer:
-    """Record several running times (also usable as ``with Timer() as t``).
-
-    Examples
-    --------
-    >>> t = Timer(); _ = sum(range(1000)); t.stop() >= 0
-    True
-    """
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.start()
-
-    def start(self) -> None:
-        self.tik = time.perf_counter()
-
-    def stop(self) -> float:
-        self.times.append(time.perf_counter() - self.tik)
-        return self.times[-1]
-
-    def avg(self) -> float:
-        return sum(self.times) / len(self.times)
-
-    def sum(self) -> float:
-        return sum(self.times)
-
-    def cumsum(self) -> list[float]:
-        out, total = [], 0.0
-        for t in self.times:
-            total += t
-            out.append(total)
-        return out
-
-    def __enter__(self) -> Timer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 # -- checks -------------------------------------------------------------------
 
 
-def _check_updater(updater) -> None:
-    if not (isinstance(updater, torch.optim.Optimizer) or callable(updater)):
-        raise TypeError(
-            "updater must be a torch.optim.Optimizer or a function "
-            f"updater(batch_size), got {type(updater).__name__}"
+def _check_loss(loss: Callable) -> None:
+    if getattr(loss, "reduction", None) == "sum":
+        raise ValueError(
+            "the loss has reduction='sum': its value alone does not say how "
+            "many examples it adds up, so the recorded loss and the "
+            "optimizer's step would be batch_size times too large. Pass "
+            "reduction='none' (one loss per example; the loop sums them for "
+            "a from-scratch updater and averages them for an optimizer) or "
+            "reduction='mean'"
         )
 
 
-def _check_reiterable(data: Any, name: str, passes: int) -> None:
+def _check_data(data: Any, name: str, passes: int) -> None:
     if not isinstance(data, Iterable):
         raise TypeError(
             f"{name} must yield minibatches (X, y), got {type(data).__name__}"
@@ -217,19 +137,17 @@ def _check_reiterable(data: Any, name: str, passes: int) -> None:
 
 
 def _check_metrics(metrics) -> dict[str, Callable]:
-    if metrics is None:
-        return {}
-    if not isinstance(metrics, Mapping):
+    if not isinstance(metrics, (Mapping, type(None))):
         raise TypeError(
             "metrics must be a dict name -> function, e.g. "
             f"{{'acc': d2l.accuracy}}; got {type(metrics).__name__}"
         )
-    for name, fn in metrics.items():
+    for name, fn in (metrics or {}).items():
         if not callable(fn):
             raise TypeError(f"metric {name!r} is not a function")
         if name == "loss":
             raise ValueError("'loss' is recorded anyway; name it otherwise")
-    return dict(metrics)
+    return dict(metrics or {})
 
 
 def _loss_sum(l: torch.Tensor, n: int) -> torch.Tensor:
@@ -248,8 +166,8 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean loss and metrics of ``net`` over ``data_iter``, per example.
 
-    The model is put in evaluation mode (``net.eval()``) while it is
-    measured, and back in the mode it was in afterwards.
+    The model is measured in evaluation mode (``net.eval()``, see
+    :func:`~d2lutils.core.eval_mode`) and left in the mode it was in.
 
     Examples
     --------
@@ -259,24 +177,18 @@ def evaluate(
     ['loss']
     """
     metrics = _check_metrics(metrics)
-    was_training = isinstance(net, nn.Module) and net.training
-    if isinstance(net, nn.Module):
-        net.eval()
+    if loss is not None:
+        _check_loss(loss)
     sums = dict.fromkeys(["loss", *metrics], 0.0)
     count = 0
-    try:
-        with torch.no_grad():
-            for X, y in data_iter:
-                y_hat = net(X)
-                n = len(y)
-                if loss is not None:
-                    sums["loss"] += float(_loss_sum(loss(y_hat, y), n))
-                for name, fn in metrics.items():
-                    sums[name] += float(fn(y_hat, y))
-                count += n
-    finally:
-        if was_training:
-            net.train()
+    with eval_mode(net):
+        for X, y in data_iter:
+            y_hat, n = net(X), len(y)
+            if loss is not None:
+                sums["loss"] += float(_loss_sum(loss(y_hat, y), n))
+            for name, fn in metrics.items():
+                sums[name] += float(fn(y_hat, y))
+            count += n
     if count == 0:
         raise ValueError("data_iter yielded no examples")
     if loss is None:
@@ -292,17 +204,12 @@ def evaluate_accuracy(net: Callable, data_iter: Iterable) -> float:
 # -- the loop -----------------------------------------------------------------
 
 
-def _call(callbacks: Sequence[Callback], moment: str, state) -> None:
-    for cb in callbacks:
-        getattr(cb, moment)(state)
-
-
 def train(
     net: Callable,
     train_iter: Iterable,
     loss: Callable,
-    updater: Updater,
     num_epochs: int,
+    updater: Updater,
     *,
     eval_iters: Optional[Mapping[str, Iterable]] = None,
     metrics: Optional[Mapping[str, Callable]] = None,
@@ -315,11 +222,11 @@ def train(
     net : an ``nn.Module`` or a function ``X -> y_hat``.
     train_iter : minibatches ``(X, y)``, iterated once per epoch (it must
         be re-iterable, e.g. :func:`d2lutils.load_array`).
-    loss : ``loss(y_hat, y)``, per example or already averaged.
+    loss : ``loss(y_hat, y)``, per example or averaged (not summed).
+    num_epochs : passes over ``train_iter`` (>= 1).
     updater : a ``torch.optim.Optimizer`` (stepped on the mean loss) or a
         function ``updater(batch_size)`` (called after ``backward()`` of
         the *summed* loss, as ``d2l.sgd`` expects).
-    num_epochs : passes over ``train_iter`` (>= 1).
     eval_iters : ``{name: data}`` measured after each epoch, recorded as
         ``<name>_loss`` and ``<name>_<metric>``. A set named ``"train"``
         replaces the running training averages.
@@ -332,55 +239,61 @@ def train(
     >>> X = torch.linspace(-1, 1, 20).reshape(-1, 1); y = 2 * X + 1
     >>> net = nn.Linear(1, 1)
     >>> data = [(X[:10], y[:10]), (X[10:], y[10:])]
-    >>> history = train(net, data, nn.MSELoss(),
-    ...                 torch.optim.SGD(net.parameters(), lr=0.2), 300)
+    >>> history = train(net, data, nn.MSELoss(), 300,
+    ...                 torch.optim.SGD(net.parameters(), lr=0.2))
     >>> history.num_epochs, history.train_loss[-1] < 1e-6
     (300, True)
     """
-    num_epochs = check_int(num_epochs, "num_epochs")
-    if num_epochs <= 0:
-        raise ValueError(f"num_epochs must be positive, got {num_epochs}")
-    _check_updater(updater)
+    num_epochs = check_int(num_epochs, "num_epochs", min_value=1)
+    is_optimizer = isinstance(updater, torch.optim.Optimizer)
+    if not (is_optimizer or callable(updater)):
+        raise TypeError(
+            "updater must be a torch.optim.Optimizer or a function "
+            f"updater(batch_size), got {type(updater).__name__}"
+        )
+    _check_loss(loss)
     metrics = _check_metrics(metrics)
     eval_iters = dict(eval_iters or {})
-    _check_reiterable(train_iter, "train_iter", num_epochs)
+    _check_data(train_iter, "train_iter", num_epochs)
     for name, data in eval_iters.items():
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(
                 f"evaluation set names must be identifiers, got {name!r}"
             )
-        _check_reiterable(data, f"eval_iters[{name!r}]", num_epochs)
-    callbacks = list(callbacks)
+        _check_data(data, f"eval_iters[{name!r}]", num_epochs)
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(
                 f"callbacks must be d2l.Callback objects, got "
                 f"{type(cb).__name__}"
             )
-    is_optimizer = isinstance(updater, torch.optim.Optimizer)
     history = History()
     state = TrainState(net, loss, updater, history, num_epochs)
-    _call(callbacks, "on_train_begin", state)
+
+    def call(moment: str) -> None:
+        for cb in callbacks:
+            getattr(cb, moment)(state)
+
+    call("on_train_begin")
     for epoch in range(1, num_epochs + 1):
         state.epoch = epoch
-        _call(callbacks, "on_epoch_begin", state)
+        call("on_epoch_begin")
         if isinstance(net, nn.Module):
             net.train()
         sums = dict.fromkeys(["loss", *metrics], 0.0)
         count = 0
         for X, y in train_iter:
             state.X, state.y = X, y
-            _call(callbacks, "on_step_begin", state)
-            y_hat = net(X)
-            n = len(y)
+            call("on_step_begin")
+            y_hat, n = net(X), len(y)
             l_sum = _loss_sum(loss(y_hat, y), n)
-            if is_optimizer:
+            if is_optimizer:  # it steps on the mean loss
                 updater.zero_grad()
                 (l_sum / n).backward()
-            else:
+            else:  # updater(n) divides by n itself
                 l_sum.backward()
             state.y_hat = y_hat.detach()
-            _call(callbacks, "on_after_backward", state)
+            call("on_after_backward")
             if is_optimizer:
                 updater.step()
             else:
@@ -392,7 +305,7 @@ def train(
             for name, fn in metrics.items():
                 sums[name] += float(fn(state.y_hat, y))
             count += n
-            _call(callbacks, "on_step_end", state)
+            call("on_step_end")
             state.step += 1
             if state.stop:
                 break
@@ -407,10 +320,10 @@ def train(
             for key, value in evaluate(net, data, loss, metrics).items():
                 records[f"{name}_{key}"] = value
         history.log_epoch(**records)
-        _call(callbacks, "on_epoch_end", state)
+        call("on_epoch_end")
         if state.stop:
             break
-    _call(callbacks, "on_train_end", state)
+    call("on_train_end")
     return history
 
 
@@ -437,8 +350,8 @@ def train_ch3(
         net,
         train_iter,
         loss,
-        updater,
         num_epochs,
+        updater,
         eval_iters={"test": test_iter},
         metrics={"acc": accuracy},
         callbacks=[*extra, *callbacks],
@@ -449,32 +362,6 @@ def train_epoch_ch3(
     net: Callable, train_iter: Iterable, loss: Callable, updater: Updater
 ) -> tuple[float, float]:
     """Train one epoch; return (mean training loss, training accuracy)."""
-    history = train(
-        net, train_iter, loss, updater, 1, metrics={"acc": accuracy}
-    )
+    metrics = {"acc": accuracy}
+    history = train(net, train_iter, loss, 1, updater, metrics=metrics)
     return history.train_loss[0], history.train_acc[0]
-
-
-def predict_ch3(net: Callable, test_iter: Iterable, n: int = 6):
-    """Show the first ``n`` test images titled with true and predicted labels.
-
-    Returns the axes of the image grid.
-    """
-    n = check_int(n, "n")
-    if n <= 0:
-        raise ValueError(f"n must be positive, got {n}")
-    X, y = next(iter(test_iter))
-    was_training = isinstance(net, nn.Module) and net.training
-    if isinstance(net, nn.Module):
-        net.eval()
-    try:
-        with torch.no_grad():
-            preds = net(X[:n]).argmax(dim=1)
-    finally:
-        if was_training:
-            net.train()
-    trues = get_fashion_mnist_labels(y[:n])
-    preds = get_fashion_mnist_labels(preds)
-    titles = [f"{t}\n{p}" for t, p in zip(trues, preds)]
-    k = min(n, len(X))
-    return show_images(X[:k], 1, k, titles=titles)

@@ -1,28 +1,31 @@
 """Scratch versus concise: train two implementations side by side.
 
 Each pair of sections builds the same model twice, once from scratch and
-once with ``torch.nn``, and claims they are the same model. The honest
-check: start both from the same parameters, feed both the same minibatches
-in the same order, train both with :func:`d2lutils.train.train`, and
-compare the parameters afterwards (and the loss at every step).
+once with ``torch.nn`` (or once with a hand-written backward pass and once
+with autograd), and claims they are the same model. The honest check:
+start both from the same parameters, feed both the same minibatches in the
+same order, train both with :func:`d2lutils.train.train`, and compare the
+parameters after every epoch (and the loss at every step).
 
 :func:`train_twins` does that. Each side is a :class:`Twin`: the model, its
-loss and updater, and a function returning its parameters in a layout
-both sides share (``nn.Linear`` keeps ``W`` transposed, so a concise twin
-usually returns ``layer.weight.T``). Each side reads the data through its
-own :class:`~d2lutils.data.ArrayLoader` seeded with the same seed, so the
+loss and updater, a function returning its parameters in a layout both
+sides share (``nn.Linear`` keeps ``W`` transposed, so a concise twin
+usually returns ``layer.weight.T``), and the callbacks of its own run (a
+learning-rate schedule, say). Each side reads the data through its own
+:class:`~d2lutils.data.ArrayLoader` seeded with the same seed, so the
 batches are identical. The result, a :class:`TwinRun`, holds both
-histories and the largest differences.
+histories and both twins' parameters after every epoch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import torch
 
+from .callbacks import Callback
 from .core import check_int
 from .data import ArrayLoader
 from .train import History, train
@@ -39,42 +42,47 @@ class Twin:
     net, loss, updater : as for :func:`~d2lutils.train.train`.
     params : a function returning the current parameters, in the layout
         both twins share (e.g. ``lambda: [net[1].weight.T, net[1].bias]``).
+    callbacks : callbacks of this twin's run, e.g. ``[d2l.LRSchedule(...)]``.
     """
 
     net: Callable
     loss: Callable
     updater: Any
     params: Callable[[], Sequence[torch.Tensor]]
+    callbacks: Sequence[Callback] = ()
 
 
 @dataclass
 class TwinRun:
-    """Both histories, parameters at the start and at the end of both runs.
+    """Both histories, and both twins' parameters at the start and after
+    every epoch.
 
     Attributes
     ----------
     histories : the two :class:`~d2lutils.train.History` records.
     start : the first twin's parameters before training.
-    ends : the two twins' parameters after training.
+    epochs : for each twin, its parameters after each epoch.
     """
 
     histories: tuple[History, History]
     start: list[torch.Tensor]
-    ends: tuple[list[torch.Tensor], list[torch.Tensor]]
+    epochs: tuple[list[list[torch.Tensor]], list[list[torch.Tensor]]]
+
+    @property
+    def ends(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The two twins' parameters after training."""
+        return self.epochs[0][-1], self.epochs[1][-1]
 
     @property
     def max_diff(self) -> list[float]:
         """Largest absolute difference between the twins, per parameter."""
-        a, b = self.ends
-        return [float((p - q).abs().max()) for p, q in zip(a, b)]
+        return [float((p - q).abs().max()) for p, q in zip(*self.ends)]
 
     @property
     def moved(self) -> list[float]:
         """How far training moved the first twin, per parameter (max abs)."""
-        return [
-            float((p - s).abs().max())
-            for p, s in zip(self.ends[0], self.start)
-        ]
+        ends, start = self.ends[0], self.start
+        return [float((p - s).abs().max()) for p, s in zip(ends, start)]
 
     @property
     def max_step_loss_diff(self) -> float:
@@ -86,6 +94,14 @@ class TwinRun:
         diffs = ", ".join(f"{d:.2g}" for d in self.max_diff)
         moved = ", ".join(f"{m:.2g}" for m in self.moved)
         return f"TwinRun(max |difference| [{diffs}]; moved [{moved}])"
+
+
+class _Snapshots(Callback):
+    def __init__(self, twin: Twin) -> None:
+        self.twin, self.epochs = twin, []
+
+    def on_epoch_end(self, state) -> None:
+        self.epochs.append(_params(self.twin, "twin"))
 
 
 def _params(twin: Twin, which: str) -> list[torch.Tensor]:
@@ -106,6 +122,7 @@ def train_twins(
     num_epochs: int = 1,
     seed: int = 0,
     second_seed: Optional[int] = None,
+    eval_iters: Optional[Mapping[str, Iterable]] = None,
     metrics: Optional[Mapping[str, Callable]] = None,
 ) -> TwinRun:
     """Train two twins on the same minibatches; return a :class:`TwinRun`.
@@ -119,7 +136,7 @@ def train_twins(
     seed : the seed of both loaders' shuffling.
     second_seed : a different seed for the second twin's loader (to show
         that the comparison notices another batch order).
-    metrics : as for :func:`~d2lutils.train.train`.
+    eval_iters, metrics : as for :func:`~d2lutils.train.train`, for both.
 
     Examples
     --------
@@ -138,9 +155,7 @@ def train_twins(
     check_int(batch_size, "batch_size", min_value=1)
     check_int(num_epochs, "num_epochs", min_value=1)
     start, start_b = _params(first, "first"), _params(second, "second")
-    if len(start) != len(start_b) or any(
-        p.shape != q.shape for p, q in zip(start, start_b)
-    ):
+    if [p.shape for p in start] != [q.shape for q in start_b]:
         raise ValueError(
             "the twins' params() differ in number or shape: "
             f"{[tuple(p.shape) for p in start]} vs "
@@ -154,18 +169,20 @@ def train_twins(
                 f"differs by {float((p.to(q.dtype) - q).abs().max()):.3g}); "
                 "copy one twin's parameters into the other first"
             )
-    histories, ends = [], []
+    histories, epochs = [], []
     seeds = (seed, seed if second_seed is None else second_seed)
     for twin, s in zip((first, second), seeds):
-        loader = ArrayLoader(data, batch_size, generator=s)
+        snapshots = _Snapshots(twin)
         history = train(
             twin.net,
-            loader,
+            ArrayLoader(data, batch_size, generator=s),
             twin.loss,
-            twin.updater,
             num_epochs,
+            twin.updater,
+            eval_iters=eval_iters,
             metrics=metrics,
+            callbacks=[*twin.callbacks, snapshots],
         )
         histories.append(history)
-        ends.append(_params(twin, "twin"))
-    return TwinRun(tuple(histories), start, (ends[0], ends[1]))
+        epochs.append(snapshots.epochs)
+    return TwinRun((histories[0], histories[1]), start, (epochs[0], epochs[1]))

@@ -2,16 +2,19 @@
 
 * :func:`chapter_notebooks` -- every notebook under ``chapters/``;
 * :func:`toc_docnames` -- every page ``_toc.yml`` lists, root first;
-* :func:`notebook_function` -- one function definition taken out of a
-  notebook;
+* :func:`notebook_definitions` -- the source of top-level definitions
+  (``def``, ``class``, ``name = ...``) taken out of a notebook;
+  :func:`notebook_namespace` executes them (optionally with a deliberate
+  mistake) and :func:`notebook_function` returns one function: the one
+  way the tests read a notebook's code;
 * :data:`QUIET_KERNEL` -- kernel arguments for the tools that execute the
   notebooks (``tools/seeds.py``, ``tools/rerun.py``).
 
 A from-scratch section defines its pieces (``linreg``, ``softmax``,
 ``relu``, ...) in the open, where the reader sees them. The tests take each
-``def`` out of the committed notebook with :func:`notebook_function`,
-execute it alone and compare it with PyTorch and with the ``d2lutils``
-copy, so the notebook and the package cannot drift apart. (``tests/`` is on
+definition out of the committed notebook with these helpers, execute it
+alone and compare it with PyTorch and with the ``d2lutils`` copy, so the
+notebook and the package cannot drift apart. (``tests/`` is on
 pytest's ``pythonpath``; the scripts in ``tools/`` put it on ``sys.path``
 before ``from notebook_tools import ...``.)
 """
@@ -21,20 +24,23 @@ from __future__ import annotations
 import ast
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import torch
 import yaml
 from torch import nn
+from torch.nn import functional as F
 
 __all__ = [
     "CHAPTERS",
     "QUIET_KERNEL",
     "ROOT",
     "chapter_notebooks",
+    "notebook_definitions",
     "notebook_function",
+    "notebook_namespace",
     "toc_docnames",
 ]
 
@@ -87,41 +93,40 @@ def _cell_source(cell: dict) -> str:
     )
 
 
-def notebook_function(
-    nb_path: Union[str, Path],
-    name: str,
-    namespace: Optional[Mapping[str, Any]] = None,
-) -> Callable:
-    """Return the function ``name`` as defined in a notebook's code cells.
+def _defined_name(node: ast.stmt) -> Optional[str]:
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return node.name
+    targets = node.targets if isinstance(node, ast.Assign) else []
+    if len(targets) == 1 and isinstance(targets[0], ast.Name):
+        return targets[0].id
+    return None
 
-    Only the ``def`` itself is executed (with its decorators), not the rest
-    of its cell, in a fresh namespace holding ``torch``, ``nn``, ``math``
-    and whatever ``namespace`` adds (e.g. other notebook functions the
-    definition calls).
 
-    Parameters
-    ----------
-    nb_path : path of the ``.ipynb`` file, absolute or relative to the
-        repository root.
-    name : the function's name.
-    namespace : extra globals for the definition.
+def notebook_definitions(
+    nb_path: Union[str, Path], names: Sequence[str]
+) -> dict[str, str]:
+    """The source of each top-level ``def``, ``class`` or ``name = ...``
+    of ``names`` in a notebook's code cells, in the order of ``names``.
+
+    Every code cell is read (magics blanked out), whatever its first line;
+    a cell that is still not Python is skipped.
 
     Raises
     ------
     FileNotFoundError
         if the notebook does not exist.
     LookupError
-        if no code cell defines ``name`` at its top level.
+        if no code cell defines one of ``names`` at its top level.
     ValueError
-        if more than one code cell defines ``name`` (ambiguous).
+        if a name is defined more than once (ambiguous).
 
     Examples
     --------
-    >>> linreg = notebook_function(
+    >>> src = notebook_definitions(
     ...     "chapters/linear-networks/linear-regression-scratch.ipynb",
-    ...     "linreg")
-    >>> linreg(torch.ones(1, 2), torch.ones(2, 1), torch.tensor(0.5))
-    tensor([[2.5000]])
+    ...     ["linreg"])["linreg"]
+    >>> src.splitlines()[0]
+    'def linreg(X, w, b):'
     """
     path = Path(nb_path)
     if not path.is_absolute():
@@ -129,7 +134,7 @@ def notebook_function(
     if not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    found = []
+    found: dict[str, list[tuple[int, str]]] = {name: [] for name in names}
     for i, cell in enumerate(cells):
         if cell.get("cell_type") != "code":
             continue
@@ -139,23 +144,82 @@ def notebook_function(
         except SyntaxError:
             continue
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name == name:
-                found.append((i, source, node))
-    if not found:
-        raise LookupError(
-            f"no code cell of {path.name} defines a function {name!r} at "
-            "its top level; check the name or the notebook path"
-        )
-    if len(found) > 1:
-        where = ", ".join(str(i) for i, _, _ in found)
-        raise ValueError(
-            f"{path.name} defines {name!r} in several cells ({where}); "
-            "keep one definition so that the tests know which to check"
-        )
-    i, source, node = found[0]
-    module = ast.Module(body=[node], type_ignores=[])
-    code = compile(module, f"{path.name}[cell {i}]", "exec")
-    env: dict[str, Any] = {"torch": torch, "nn": nn, "math": math}
+            name = _defined_name(node)
+            if name in found:
+                segment = ast.get_source_segment(source, node)
+                found[name].append((i, segment))
+    for name, places in found.items():
+        if not places:
+            raise LookupError(
+                f"no code cell of {path.name} defines {name!r} at its top "
+                "level; check the name or the notebook path"
+            )
+        if len(places) > 1:
+            where = ", ".join(str(i) for i, _ in places)
+            raise ValueError(
+                f"{path.name} defines {name!r} more than once (cells "
+                f"{where}); keep one definition so that the tests know "
+                "which to check"
+            )
+    return {name: found[name][0][1] for name in names}
+
+
+def notebook_namespace(
+    nb_path: Union[str, Path],
+    names: Sequence[str],
+    namespace: Optional[Mapping[str, Any]] = None,
+    *,
+    replace: Optional[Mapping[str, tuple[str, str]]] = None,
+) -> dict[str, Any]:
+    """Execute the notebook's definitions of ``names``, in that order, in
+    one fresh namespace and return it.
+
+    The namespace starts with ``torch``, ``nn``, ``F`` and ``math`` and
+    whatever ``namespace`` adds (``d2l``, say); list a definition after
+    those it uses at definition time. ``replace={name: (old, new)}`` edits
+    a definition first (a deliberate mistake, to check that a test catches
+    it); ``old`` must occur in it exactly once.
+
+    Examples
+    --------
+    >>> ns = notebook_namespace(
+    ...     "chapters/linear-networks/linear-regression-scratch.ipynb",
+    ...     ["linreg"], replace={"linreg": ("X @ w + b", "X @ w - b")})
+    >>> ns["linreg"](torch.ones(1, 2), torch.ones(2, 1), torch.tensor(0.5))
+    tensor([[1.5000]])
+    """
+    sources = notebook_definitions(nb_path, names)
+    for name, (old, new) in (replace or {}).items():
+        count = sources[name].count(old)
+        if count != 1:
+            raise ValueError(
+                f"{old!r} occurs {count} times in the notebook's {name}: "
+                "update the replacement to the notebook's code"
+            )
+        sources[name] = sources[name].replace(old, new)
+    env: dict[str, Any] = {"torch": torch, "nn": nn, "F": F, "math": math}
     env.update(namespace or {})
-    exec(code, env)
-    return env[name]
+    for name, source in sources.items():
+        exec(compile(source, f"{Path(nb_path).name}:{name}", "exec"), env)
+    return env
+
+
+def notebook_function(
+    nb_path: Union[str, Path],
+    name: str,
+    namespace: Optional[Mapping[str, Any]] = None,
+) -> Callable:
+    """Return the function ``name`` as defined in a notebook's code cells.
+
+    Only the ``def`` itself is executed (with its decorators), not the rest
+    of its cell, by :func:`notebook_namespace`.
+
+    Examples
+    --------
+    >>> linreg = notebook_function(
+    ...     "chapters/linear-networks/linear-regression-scratch.ipynb",
+    ...     "linreg")
+    >>> linreg(torch.ones(1, 2), torch.ones(2, 1), torch.tensor(0.5))
+    tensor([[2.5000]])
+    """
+    return notebook_namespace(nb_path, [name], namespace)[name]

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 import d2lutils as d2l
+from d2lutils.callbacks import set_lr
 
 
 def _data(n=64, seed=0):
@@ -27,8 +28,8 @@ def _fit(net, updater, num_epochs, callbacks, **kwargs):
         net,
         d2l.load_array(_data(), 16, generator=0),
         nn.MSELoss(),
-        updater,
         num_epochs,
+        updater,
         callbacks=callbacks,
         **kwargs,
     )
@@ -40,15 +41,15 @@ def _fit(net, updater, num_epochs, callbacks, **kwargs):
 def test_set_lr_on_optimizers_and_scratch_updaters():
     w = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([{"params": [w]}, {"params": []}], lr=0.1)
-    d2l.set_lr(opt, 0.02)
+    set_lr(opt, 0.02)
     assert [g["lr"] for g in opt.param_groups] == [0.02, 0.02]
     upd = d2l.SGDUpdater([w], 0.1)
-    d2l.set_lr(upd, 0.03)
+    set_lr(upd, 0.03)
     assert upd.lr == 0.03
     with pytest.raises(TypeError, match="use d2l.SGDUpdater"):
-        d2l.set_lr(lambda batch_size: None, 0.1)
+        set_lr(lambda batch_size: None, 0.1)
     with pytest.raises(ValueError, match="finite"):
-        d2l.set_lr(opt, float("inf"))
+        set_lr(opt, float("inf"))
 
 
 def test_cosine_schedule_matches_torchs_cosine_annealing():
@@ -175,6 +176,17 @@ def test_nan_stops_at_once_and_restores_the_best_so_far():
     assert all(torch.equal(p, b) for p, b in zip(params, script.saved[1]))
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_value_stops_at_once(bad):
+    """An overflowing loss is divergence too, not 'no improvement'."""
+    es = d2l.EarlyStopping("valid_loss", patience=5)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        h, script, params = _run_with_script([2, 1, bad, 0.5, 0.4], es)
+    assert es.stopped_epoch == 3 and h.num_epochs == 3
+    assert es.best_epoch == 2
+    assert all(torch.equal(p, b) for p, b in zip(params, script.saved[1]))
+
+
 def test_nan_from_the_first_epoch_leaves_nothing_to_restore():
     es = d2l.EarlyStopping("valid_loss", patience=5)
     with warnings.catch_warnings():
@@ -218,8 +230,8 @@ def test_early_stopping_with_a_scratch_model():
             net,
             [(X, y)],
             nn.MSELoss(),
-            d2l.SGDUpdater([w], 0.1),
             2,
+            d2l.SGDUpdater([w], 0.1),
             eval_iters={"valid": valid},
             callbacks=[d2l.EarlyStopping()],
         )
@@ -228,8 +240,8 @@ def test_early_stopping_with_a_scratch_model():
         net,
         [(X, y)],
         nn.MSELoss(),
-        d2l.SGDUpdater([w], 0.1),
         30,
+        d2l.SGDUpdater([w], 0.1),
         eval_iters={"valid": valid},
         callbacks=[es],
     )
@@ -252,8 +264,8 @@ def test_early_stopping_on_a_real_validation_curve():
         net,
         [(Xt, y.reshape(-1, 1))],
         nn.MSELoss(),
-        torch.optim.SGD(net.parameters(), lr=0.5),
         5000,
+        torch.optim.SGD(net.parameters(), lr=0.5),
         eval_iters={"valid": [(Xv, torch.sin(3 * xv)[:, None])]},
         callbacks=[es],
     )
@@ -339,6 +351,120 @@ def test_per_layer_statistics_as_a_hook():
     with torch.no_grad():
         expected = float(fresh(X1).var())
     assert h.steps["act_var_0"][0] == pytest.approx(expected)
+
+
+# -- LayerStats ---------------------------------------------------------------
+
+
+def _mlp():
+    return nn.Sequential(
+        nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 10), nn.LayerNorm(10)
+    )
+
+
+def _batches(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 20, generator=g)
+    y = torch.randint(0, 10, (n,), generator=g)
+    return d2l.load_array((X, y), 16, generator=seed)
+
+
+def test_layer_stats_records_every_linear_layer():
+    net = _mlp().apply(d2l.init_linear(d2l.he_normal_, generator=0))
+    stats = d2l.LayerStats()
+    h = d2l.train(
+        net,
+        _batches(),
+        nn.CrossEntropyLoss(),
+        2,
+        torch.optim.SGD(net.parameters(), lr=0.01),
+        eval_iters={"test": _batches(seed=1)},
+        callbacks=[stats],
+    )
+    keys = sorted(k for k in h.steps if k != "loss")
+    assert keys == ["act_var_0", "act_var_1", "grad_var_0", "grad_var_1"]
+    assert all(len(h.steps[k]) == 8 for k in keys)
+    assert stats.layers == [net[0], net[2]]
+    # the hooks are gone after training
+    assert all(not m._forward_hooks for m in net.modules())
+
+
+def test_layer_stats_values_are_those_of_the_step():
+    net = _mlp().apply(d2l.init_linear(d2l.he_normal_, generator=0))
+    X, y = next(iter(_batches()))
+    with torch.no_grad():
+        first = float(net[0](X).var())
+    net.zero_grad()
+    nn.CrossEntropyLoss()(net(X), y).backward()
+    grad_var = float(net[2].weight.grad.var())
+    h = d2l.train(
+        net,
+        [(X, y)],
+        nn.CrossEntropyLoss(),
+        1,
+        torch.optim.SGD(net.parameters(), lr=0.1),
+        callbacks=[d2l.LayerStats()],
+    )
+    assert h.steps["act_var_0"] == [pytest.approx(first)]
+    assert h.steps["grad_var_1"] == [pytest.approx(grad_var)]
+
+
+def test_layer_stats_every_and_errors():
+    net = _mlp()
+    h = d2l.train(
+        net,
+        _batches(),
+        nn.CrossEntropyLoss(),
+        3,
+        torch.optim.SGD(net.parameters(), lr=0.01),
+        callbacks=[d2l.LayerStats(every=5)],
+    )
+    assert len(h.steps["act_var_0"]) == 3  # steps 0, 5, 10 of 12
+    with pytest.raises(ValueError, match="every must be >= 1"):
+        d2l.LayerStats(every=0)
+    with pytest.raises(TypeError, match="nn.Module"):
+        d2l.train(
+            lambda X: X,
+            _batches(),
+            nn.CrossEntropyLoss(),
+            1,
+            lambda n: None,
+            callbacks=[d2l.LayerStats()],
+        )
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        d2l.train(
+            nn.Sequential(nn.ReLU()),
+            _batches(),
+            nn.CrossEntropyLoss(),
+            1,
+            lambda n: None,
+            callbacks=[d2l.LayerStats()],
+        )
+
+
+class _SpareLayer(nn.Module):
+    """Two nn.Linear layers, of which the forward pass calls one."""
+
+    def __init__(self):
+        super().__init__()
+        self.used, self.spare = nn.Linear(3, 1), nn.Linear(3, 1)
+
+    def forward(self, X):
+        return self.used(X)
+
+
+def test_layer_stats_of_a_layer_the_forward_pass_skips_are_nan():
+    net = _SpareLayer().double()
+    h = _fit(
+        net,
+        torch.optim.SGD(net.parameters(), 0.01),
+        1,
+        [d2l.LayerStats()],
+    )
+    assert len(h.steps["act_var_1"]) == len(h.steps["loss"]) == 4
+    assert all(math.isnan(v) for v in h.steps["act_var_1"])
+    assert all(math.isnan(v) for v in h.steps["grad_var_1"])
+    assert all(v > 0 for v in h.steps["act_var_0"])
 
 
 # -- live plot ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 """synthetic_data, data_iter, load_array, load_data_fashion_mnist."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -33,7 +34,7 @@ def test_synthetic_data_keeps_float64():
     "w, n, noise, err, match",
     [
         (torch.ones(2, 1), 10, 0.01, ValueError, "1-d tensor"),
-        (torch.ones(2), 0, 0.01, ValueError, "num_examples must be positive"),
+        (torch.ones(2), 0, 0.01, ValueError, "num_examples must be >= 1"),
         (torch.ones(2), 2.5, 0.01, TypeError, "num_examples must be an int"),
         (torch.ones(2), 10, -1.0, ValueError, "standard deviation"),
     ],
@@ -128,3 +129,15 @@ def test_load_data_fashion_mnist(system_data, cache_home):
     assert torch.equal(yt, yt2)
     with pytest.raises(ValueError, match="batch_size"):
         d2l.load_data_fashion_mnist(0)
+
+
+@pytest.mark.parametrize(
+    "size", [np.int64(4), torch.tensor(4)], ids=["numpy", "tensor"]
+)
+def test_sizes_may_be_any_integer_type(size):
+    """An int of NumPy or torch is an int (sizes often come out of arrays)."""
+    X, y = torch.zeros(10, 2), torch.zeros(10)
+    loader = d2l.load_array((X, y), size, is_train=False)
+    assert [len(yb) for _, yb in loader] == [4, 4, 2]
+    assert [len(yb) for _, yb in d2l.data_iter(size, X, y)] == [4, 4, 2]
+    assert d2l.synthetic_data(torch.ones(2), 0.0, size)[0].shape == (4, 2)

@@ -174,7 +174,7 @@ def test_fans_of_a_vector_raise():
         fans(torch.empty(4))
 
 
-# -- initializers for net.apply ---------------------------------------------
+# -- init_linear: any fill function, for net.apply ---------------------------
 
 
 def _mlp() -> nn.Sequential:
@@ -184,46 +184,62 @@ def _mlp() -> nn.Sequential:
 
 
 @pytest.mark.parametrize(
-    "factory",
-    [d2l.xavier_normal, d2l.xavier_uniform, d2l.he_normal, d2l.he_uniform],
+    "fill_",
+    [d2l.xavier_normal_, d2l.xavier_uniform_, d2l.he_normal_, d2l.he_uniform_],
 )
-def test_apply_fills_linear_layers_and_zeroes_biases(factory):
+def test_init_linear_fills_linear_layers_and_sets_biases(fill_):
     net = _mlp()
     norm_weight = net[3].weight.detach().clone()
-    net.apply(factory(generator=0))
+    net.apply(d2l.init_linear(fill_, generator=0))
     for layer in (net[0], net[2]):
         assert torch.count_nonzero(layer.bias) == 0
         assert torch.count_nonzero(layer.weight) == layer.weight.numel()
     torch.testing.assert_close(net[3].weight.detach(), norm_weight)
+    net.apply(d2l.init_linear(fill_, bias=0.01))
+    assert torch.all(net[0].bias == 0.01) and torch.all(net[2].bias == 0.01)
 
 
-def test_apply_with_a_seed_is_reproducible_and_layers_differ():
-    a, b = _mlp(), _mlp()
-    a.apply(d2l.he_normal(generator=5))
-    b.apply(d2l.he_normal(generator=5))
-    torch.testing.assert_close(a[0].weight, b[0].weight)
-    torch.testing.assert_close(a[2].weight, b[2].weight)
-    c = nn.Linear(20, 30).apply(d2l.he_normal(generator=5))
-    torch.testing.assert_close(c.weight, a[0].weight)  # same first draw
-    assert not torch.equal(a[0].weight[:10, :20], a[2].weight[:, :20])
+def test_init_linear_layers_draw_from_one_stream():
+    """An int seed makes one generator for the whole network: two layers
+    of the same shape get different weights, and the run repeats."""
+    a = nn.Sequential(nn.Linear(20, 20), nn.Linear(20, 20))
+    b = nn.Sequential(nn.Linear(20, 20), nn.Linear(20, 20))
+    a.apply(d2l.init_linear(d2l.he_normal_, generator=5))
+    b.apply(d2l.init_linear(d2l.he_normal_, generator=5))
+    assert not torch.equal(a[0].weight, a[1].weight)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+    c = nn.Linear(20, 20).apply(d2l.init_linear(d2l.he_normal_, generator=5))
+    assert torch.equal(c.weight, a[0].weight)  # the same first draw
 
 
-def test_apply_uses_the_fans_of_each_layer():
+def test_init_linear_takes_torchs_fill_functions():
+    net = nn.Linear(500, 400)
+    g = torch.Generator().manual_seed(0)
+    net.apply(d2l.init_linear(nn.init.normal_, std=0.03, generator=g))
+    assert float(net.weight.detach().std()) == pytest.approx(0.03, rel=0.01)
+    net.apply(d2l.init_linear(nn.init.constant_, val=0.25))
+    assert torch.all(net.weight == 0.25) and torch.all(net.bias == 0)
+    net.apply(d2l.init_linear(nn.init.orthogonal_))
+    W = net.weight.detach()
+    torch.testing.assert_close(W @ W.T, torch.eye(400), atol=1e-5, rtol=0)
+
+
+def test_init_linear_uses_the_fans_of_each_layer():
     net = nn.Sequential(nn.Linear(2000, 100), nn.Linear(100, 2000))
-    net.apply(d2l.he_normal(generator=0))
+    net.apply(d2l.init_linear(d2l.he_normal_, generator=0))
     for layer in net:
         ratio = float(layer.weight.detach().var() * layer.in_features / 2)
         assert abs(ratio - 1) < 0.05
 
 
-def test_init_normal_and_constant():
-    net = nn.Linear(500, 400).apply(d2l.init_normal(0.03, generator=0))
-    assert float(net.weight.detach().std()) == pytest.approx(0.03, rel=0.01)
-    assert torch.count_nonzero(net.bias) == 0
-    net.apply(d2l.init_constant(0.25))
-    assert torch.all(net.weight == 0.25) and torch.all(net.bias == 0)
-    with pytest.raises(ValueError, match="std must be >= 0"):
-        d2l.init_normal(-1.0)
+def test_init_linear_errors_name_the_fix():
+    with pytest.raises(TypeError, match="fill_ must fill a tensor in place"):
+        d2l.init_linear(0.01)
+    with pytest.raises(TypeError, match=r"normal_ does not take \['sd'\]"):
+        d2l.init_linear(nn.init.normal_, sd=0.01)
+    with pytest.raises(TypeError, match="generator must be None, an int"):
+        d2l.init_linear(d2l.he_normal_, generator="0")
 
 
 def test_notebook_initializers_are_the_library_ones():
@@ -244,86 +260,3 @@ def test_notebook_initializers_are_the_library_ones():
                 torch.empty(shape), gain, torch.Generator().manual_seed(7)
             )
             torch.testing.assert_close(a, b, rtol=0, atol=0)
-
-
-# -- the per-layer statistics hook ------------------------------------------
-
-
-def _data(n=64, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, 20, generator=g)
-    y = torch.randint(0, 10, (n,), generator=g)
-    return d2l.load_array((X, y), 16, generator=seed)
-
-
-def test_layer_stats_records_every_linear_layer():
-    net = _mlp().apply(d2l.he_normal(generator=0))
-    stats = d2l.LayerStats()
-    h = d2l.train(
-        net,
-        _data(),
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), lr=0.01),
-        2,
-        eval_iters={"test": _data(seed=1)},
-        callbacks=[stats],
-    )
-    keys = sorted(k for k in h.steps if k != "loss")
-    assert keys == ["act_var_0", "act_var_1", "grad_var_0", "grad_var_1"]
-    assert all(len(h.steps[k]) == 8 for k in keys)
-    assert stats.layers == [net[0], net[2]]
-    # the hooks are gone after training
-    assert all(not m._forward_hooks for m in net.modules())
-
-
-def test_layer_stats_values_are_those_of_the_step():
-    net = _mlp().apply(d2l.he_normal(generator=0))
-    X, y = next(iter(_data()))
-    with torch.no_grad():
-        first = float(net[0](X).var())
-    net.zero_grad()
-    nn.CrossEntropyLoss()(net(X), y).backward()
-    grad_var = float(net[2].weight.grad.var())
-    h = d2l.train(
-        net,
-        [(X, y)],
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), lr=0.1),
-        1,
-        callbacks=[d2l.LayerStats()],
-    )
-    assert h.steps["act_var_0"] == [pytest.approx(first)]
-    assert h.steps["grad_var_1"] == [pytest.approx(grad_var)]
-
-
-def test_layer_stats_every_and_errors():
-    net = _mlp()
-    h = d2l.train(
-        net,
-        _data(),
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), lr=0.01),
-        3,
-        callbacks=[d2l.LayerStats(every=5)],
-    )
-    assert len(h.steps["act_var_0"]) == 3  # steps 0, 5, 10 of 12
-    with pytest.raises(ValueError, match="every must be >= 1"):
-        d2l.LayerStats(every=0)
-    with pytest.raises(TypeError, match="nn.Module"):
-        d2l.train(
-            lambda X: X,
-            _data(),
-            nn.CrossEntropyLoss(),
-            lambda n: None,
-            1,
-            callbacks=[d2l.LayerStats()],
-        )
-    with pytest.raises(ValueError, match="no nn.Linear"):
-        d2l.train(
-            nn.Sequential(nn.ReLU()),
-            _data(),
-            nn.CrossEntropyLoss(),
-            lambda n: None,
-            1,
-            callbacks=[d2l.LayerStats()],
-        )

@@ -84,7 +84,7 @@ def test_k_above_n_raises():
 
 @pytest.mark.parametrize("n", [0, -5])
 def test_non_positive_num_examples_raises(n):
-    with pytest.raises(ValueError, match="num_examples must be positive"):
+    with pytest.raises(ValueError, match="num_examples must be >= 1"):
         k_fold(n, 2)
 
 

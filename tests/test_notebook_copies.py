@@ -10,8 +10,9 @@ softmax-regression-scratch, is checked the same way against
 ``d2l.train_ch3``: trained from the same start on the same minibatches,
 both give the same history and parameters.
 
-The extraction helper, :func:`notebook_tools.notebook_function`, is shared
-with the softmax and MLP section tests; its own tests are here.
+The extraction helpers of :mod:`notebook_tools` (``notebook_definitions``,
+``notebook_namespace``, ``notebook_function``) are shared with the section
+tests; their own tests are here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from notebook_tools import ROOT, notebook_function
+from notebook_tools import (
+    ROOT,
+    notebook_definitions,
+    notebook_function,
+    notebook_namespace,
+)
 
 import d2lutils as d2l
 
@@ -82,7 +88,7 @@ def test_notebook_function_extra_namespace(tmp_path):
 
 def test_notebook_function_missing_name(tmp_path):
     nb = _write_notebook(tmp_path / "x.ipynb", ["x = 1\n"])
-    with pytest.raises(LookupError, match="defines a function 'nope'"):
+    with pytest.raises(LookupError, match="defines 'nope' at its top level"):
         notebook_function(nb, "nope")
 
 
@@ -94,13 +100,45 @@ def test_notebook_function_two_definitions(tmp_path):
             "def f():\n    return 2\n",
         ],
     )
-    with pytest.raises(ValueError, match=r"in several cells \(0, 1\)"):
+    with pytest.raises(ValueError, match=r"more than once \(cells 0, 1\)"):
         notebook_function(nb, "f")
 
 
 def test_notebook_function_missing_notebook(tmp_path):
     with pytest.raises(FileNotFoundError, match="no notebook at"):
         notebook_function(tmp_path / "absent.ipynb", "f")
+
+
+def test_definitions_of_functions_classes_and_tables(tmp_path):
+    """A cell that opens with a comment is read like any other."""
+    nb = _write_notebook(
+        tmp_path / "x.ipynb",
+        [
+            "# the activations and their derivatives\n"
+            "ACTIVATIONS = {'id': lambda z: z}\nprint(ACTIVATIONS)\n",
+            "class Net:\n    pass\n\n\ndef f(x):\n    return x\n",
+        ],
+    )
+    sources = notebook_definitions(nb, ["f", "ACTIVATIONS", "Net"])
+    assert list(sources) == ["f", "ACTIVATIONS", "Net"]
+    assert sources["ACTIVATIONS"] == "ACTIVATIONS = {'id': lambda z: z}"
+    assert sources["Net"] == "class Net:\n    pass"
+
+
+def test_namespace_with_a_deliberate_mistake(tmp_path):
+    nb = _write_notebook(
+        tmp_path / "x.ipynb",
+        ["def half(x):\n    return x / 2\n", "def quarter(x):\n"
+         "    return half(half(x))\n"],
+    )  # fmt: skip
+    ns = notebook_namespace(nb, ["half", "quarter"], {"unused": 0})
+    assert ns["quarter"](8) == 2 and ns["unused"] == 0
+    broken = notebook_namespace(
+        nb, ["half", "quarter"], replace={"half": ("/ 2", "/ 3")}
+    )
+    assert broken["quarter"](9) == 1
+    with pytest.raises(ValueError, match="'/ 4' occurs 0 times"):
+        notebook_namespace(nb, ["half"], replace={"half": ("/ 4", "/ 5")})
 
 
 # -- behaviour checks, one per function -----------------------------------

@@ -6,6 +6,8 @@ import pytest
 import torch
 
 import d2lutils as d2l
+from d2lutils.plot import Animator
+from d2lutils.train import History
 
 
 def test_plot_forms():
@@ -28,17 +30,6 @@ def test_plot_length_mismatch():
         d2l.plot(np.arange(3), np.arange(4))
 
 
-def test_set_figsize_changes_rcparams_only_when_asked():
-    old = plt.rcParams["figure.figsize"]
-    try:
-        d2l.set_figsize((5, 3))
-        assert tuple(plt.rcParams["figure.figsize"]) == (5, 3)
-        with pytest.raises(ValueError, match="figsize"):
-            d2l.set_figsize((0, 3))
-    finally:
-        plt.rcParams["figure.figsize"] = old
-
-
 def test_show_images_accepts_channel_first_and_titles():
     imgs = torch.rand(5, 1, 28, 28)
     axes = d2l.show_images(imgs, 2, 3, titles=list("abcde"))
@@ -53,7 +44,7 @@ def test_show_images_accepts_channel_first_and_titles():
 
 
 def test_animator_keeps_all_points_and_checks_arity():
-    anim = d2l.Animator(legend=["a", "b"], display=False)
+    anim = Animator(legend=["a", "b"], display=False)
     anim.add(1, (0.5, 0.7))
     anim.add(2, (0.4, 0.8))
     assert anim.X == [[1.0, 2.0], [1.0, 2.0]]
@@ -63,7 +54,7 @@ def test_animator_keeps_all_points_and_checks_arity():
 
 
 def test_animator_accepts_tensors_and_arrays():
-    anim = d2l.Animator(display=False)
+    anim = Animator(display=False)
     anim.add(torch.tensor(1), torch.tensor(0.5))  # 0-d tensors
     anim.add(np.int64(2), torch.tensor([0.25]))
     assert anim.X == [[1.0, 2.0]] and anim.Y == [[0.5, 0.25]]
@@ -84,7 +75,7 @@ def test_animator_updates_one_display_in_a_notebook(monkeypatch):
     import IPython.display
 
     monkeypatch.setattr(IPython.display, "display", fake_display)
-    anim = d2l.Animator(display=True)
+    anim = Animator(display=True)
     for i in range(3):
         anim.add(i, i * i)
     assert [kind for kind, _ in shown] == ["display", "update", "update"]
@@ -93,7 +84,7 @@ def test_animator_updates_one_display_in_a_notebook(monkeypatch):
 
 
 def test_plot_history_draws_the_chosen_records():
-    hist = d2l.History()
+    hist = History()
     hist.log_epoch(train_loss=1.0, train_acc=0.6, test_acc=0.55)
     hist.log_epoch(train_loss=0.5, train_acc=0.8, test_acc=0.75)
     ax = d2l.plot_history(hist)
@@ -116,3 +107,26 @@ def test_draw_network_errors():
         d2l.draw_network([2, 1], ["x"])
     with pytest.raises(ValueError, match="layer 1 has 1 units but 2 labels"):
         d2l.draw_network([2, 1], node_labels=[["a", "b"], ["c", "d"]])
+
+
+def test_predict_ch3_titles_true_and_predicted_in_eval_mode():
+    X = torch.zeros(8, 1, 28, 28)
+    y = torch.arange(8)
+
+    class AlwaysNine(torch.nn.Module):
+        def forward(self, X):
+            assert not self.training, "predict in evaluation mode"
+            return torch.eye(10)[[9] * len(X)]
+
+    net = AlwaysNine()
+    axes = d2l.predict_ch3(net, [(X, y)], n=4)
+    assert [ax.get_title() for ax in axes] == [
+        "t-shirt\nankle boot",
+        "trouser\nankle boot",
+        "pullover\nankle boot",
+        "dress\nankle boot",
+    ]
+    assert net.training  # back in the mode it was in
+    assert len(d2l.predict_ch3(net, [(X[:3], y[:3])], n=6)) == 3
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        d2l.predict_ch3(net, [(X, y)], n=0)

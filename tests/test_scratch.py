@@ -86,7 +86,7 @@ def test_sgd_changes_nothing_when_a_later_parameter_has_no_gradient():
         (([], "0.1", 4), TypeError, "lr must be a number"),
         (([], float("nan"), 4), ValueError, "finite"),
         (([], -0.1, 4), ValueError, ">= 0"),
-        (([], 0.1, 0), ValueError, "batch_size must be positive"),
+        (([], 0.1, 0), ValueError, "batch_size must be >= 1"),
         (([], 0.1, 2.0), TypeError, "batch_size must be an int"),
         (([], 0.1, True), TypeError, "batch_size must be an int"),
     ],
@@ -124,3 +124,16 @@ def test_accuracy_counts_correct_predictions():
     assert d2l.accuracy(torch.tensor([1, 1]), torch.tensor([1, 0])) == 1.0
     with pytest.raises(ValueError, match="3 predictions but 2 labels"):
         d2l.accuracy(y_hat, torch.tensor([1, 0]))
+
+
+def test_accumulator_sums_each_quantity():
+    m = d2l.Accumulator(2)
+    m.add(1, 2.5)
+    m.add(2, torch.tensor(0.5))
+    assert (m[0], m[1]) == (3.0, 3.0)
+    m.reset()
+    assert m.data == [0.0, 0.0]
+    with pytest.raises(ValueError, match="expected 2 values"):
+        m.add(1)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        d2l.Accumulator(0)

@@ -1,7 +1,5 @@
 """d2lutils.train: the one training loop, its History and evaluation."""
 
-import itertools
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -9,6 +7,7 @@ import torch
 from torch import nn
 
 import d2lutils as d2l
+from d2lutils.train import History
 
 
 def _toy_problem(n=300, seed=0):
@@ -28,7 +27,7 @@ def _linear(seed=1, dtype=torch.float64):
 
 
 def test_history_records_series_by_name():
-    h = d2l.History()
+    h = History()
     h.log_epoch(train_loss=1.0, test_acc=0.5)
     h.log_epoch(train_loss=0.5, test_acc=0.75)
     h.log_step(loss=2.0)
@@ -40,7 +39,7 @@ def test_history_records_series_by_name():
         _ = h.valid_loss
     with pytest.raises(KeyError, match="recorded: \\['test_acc'"):
         h["valid_loss"]
-    assert repr(d2l.History()) == "History(0 epochs)"
+    assert repr(History()) == "History(0 epochs)"
 
 
 # -- the loop -----------------------------------------------------------------
@@ -67,7 +66,7 @@ def test_train_does_what_the_hand_written_loop_does():
     loss = nn.CrossEntropyLoss()
     hand_losses = _hand_loop(net1, batches, loss, 0.1, 3)
     h = d2l.train(
-        net2, batches, loss, torch.optim.SGD(net2.parameters(), lr=0.1), 3
+        net2, batches, loss, 3, torch.optim.SGD(net2.parameters(), lr=0.1)
     )
     for p1, p2 in zip(net1.parameters(), net2.parameters()):
         torch.testing.assert_close(p1, p2, rtol=0, atol=0)
@@ -89,15 +88,15 @@ def test_scratch_updater_and_optimizer_give_the_same_run(reduction):
         net1,
         d2l.load_array(data, 32, generator=5),
         loss,
-        d2l.SGDUpdater(net1.parameters(), 0.1),
         2,
+        d2l.SGDUpdater(net1.parameters(), 0.1),
     )
     d2l.train(
         net2,
         d2l.load_array(data, 32, generator=5),
         loss,
-        torch.optim.SGD(net2.parameters(), lr=0.1),
         2,
+        torch.optim.SGD(net2.parameters(), lr=0.1),
     )
     for p1, p2 in zip(net1.parameters(), net2.parameters()):
         torch.testing.assert_close(p1, p2)
@@ -112,8 +111,8 @@ def test_eval_sets_are_recorded_with_their_names():
         net,
         it,
         nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), lr=0.1),
         2,
+        torch.optim.SGD(net.parameters(), lr=0.1),
         eval_iters={"test": test},
         metrics={"acc": d2l.accuracy},
     )
@@ -136,8 +135,8 @@ def test_a_train_eval_set_replaces_the_running_average():
         net,
         d2l.load_array((X, y), 10, generator=0),
         nn.MSELoss(),
-        torch.optim.SGD(net.parameters(), lr=0.1),
         3,
+        torch.optim.SGD(net.parameters(), lr=0.1),
         eval_iters={"train": [(X, y)]},
     )
     assert sorted(h.epochs) == ["train_loss"]
@@ -192,28 +191,28 @@ def test_train_epoch_ch3_is_one_epoch_of_train():
         net2,
         d2l.load_array(data, 32, generator=2),
         loss,
-        torch.optim.SGD(net2.parameters(), 0.1),
         1,
+        torch.optim.SGD(net2.parameters(), 0.1),
         metrics={"acc": d2l.accuracy},
     )
     assert out == (h.train_loss[0], h.train_acc[0])
 
 
-def test_same_seed_same_history():
-    runs = []
-    for _ in range(2):
+def test_the_loaders_generator_alone_fixes_the_batches():
+    """Same loader seed, same run, whatever the global RNG holds; another
+    loader seed, another run."""
+
+    def run(loader_seed, global_seed):
         X, y = _toy_problem()
         net = _linear(dtype=torch.float32)
-        runs.append(
-            d2l.train(
-                net,
-                d2l.load_array((X, y), 32, generator=4),
-                nn.CrossEntropyLoss(),
-                torch.optim.SGD(net.parameters(), 0.1),
-                2,
-            ).steps["loss"]
-        )
-    assert runs[0] == runs[1]
+        torch.manual_seed(global_seed)  # the global RNG differs per run
+        it = d2l.load_array((X, y), 32, generator=loader_seed)
+        opt = torch.optim.SGD(net.parameters(), 0.1)
+        h = d2l.train(net, it, nn.CrossEntropyLoss(), 2, opt)
+        return h.steps["loss"]
+
+    assert run(4, global_seed=0) == run(4, global_seed=1)
+    assert run(4, global_seed=0) != run(5, global_seed=0)
 
 
 class _Log(d2l.Callback):
@@ -236,8 +235,8 @@ def test_callbacks_are_called_in_order():
         net,
         batches,
         nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), 0.1),
         2,
+        torch.optim.SGD(net.parameters(), 0.1),
         callbacks=[log],
     )
     names = [c[0] for c in log.calls]
@@ -251,7 +250,7 @@ def _fit(net, batches, num_epochs, **kwargs):
     """d2l.train with cross-entropy and SGD(lr=0.1): the loop's defaults."""
     opt = torch.optim.SGD(net.parameters(), 0.1)
     return d2l.train(
-        net, batches, nn.CrossEntropyLoss(), opt, num_epochs, **kwargs
+        net, batches, nn.CrossEntropyLoss(), num_epochs, opt, **kwargs
     )
 
 
@@ -310,8 +309,8 @@ def test_a_one_shot_generator_is_refused_before_training():
             net,
             gen,
             nn.CrossEntropyLoss(),
-            torch.optim.SGD(net.parameters(), 0.1),
             2,
+            torch.optim.SGD(net.parameters(), 0.1),
         )
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
     # one epoch from a generator is fine: it is read once
@@ -319,8 +318,8 @@ def test_a_one_shot_generator_is_refused_before_training():
         net,
         gen,
         nn.CrossEntropyLoss(),
-        torch.optim.SGD(net.parameters(), 0.1),
         1,
+        torch.optim.SGD(net.parameters(), 0.1),
     )
     assert len(h.steps["loss"]) == 10
     with pytest.raises(TypeError, match=r"eval_iters\['test'\] is a one-shot"):
@@ -328,8 +327,8 @@ def test_a_one_shot_generator_is_refused_before_training():
             net,
             [(X, y)],
             nn.CrossEntropyLoss(),
-            torch.optim.SGD(net.parameters(), 0.1),
             2,
+            torch.optim.SGD(net.parameters(), 0.1),
             eval_iters={"test": iter([(X, y)])},
         )
 
@@ -338,7 +337,7 @@ def test_a_one_shot_generator_is_refused_before_training():
     "kwargs, err, match",
     [
         ({"updater": "sgd"}, TypeError, "updater must be"),
-        ({"num_epochs": 0}, ValueError, "num_epochs must be positive"),
+        ({"num_epochs": 0}, ValueError, "num_epochs must be >= 1"),
         ({"num_epochs": 2.0}, TypeError, "num_epochs must be an int"),
         ({"num_epochs": True}, TypeError, "num_epochs must be an int"),
         ({"train_iter": []}, ValueError, "no examples in epoch 1"),
@@ -364,42 +363,29 @@ def test_train_errors(kwargs, err, match):
         d2l.train(**args)
 
 
-def test_predict_ch3_titles_true_and_predicted():
-    X = torch.zeros(8, 1, 28, 28)
-    y = torch.arange(8)
-
-    def net(X):  # always predicts class 9
-        out = torch.zeros(len(X), 10)
-        out[:, 9] = 1
-        return out
-
-    axes = d2l.predict_ch3(net, [(X, y)], n=4)
-    assert [ax.get_title() for ax in axes] == [
-        "t-shirt\nankle boot",
-        "trouser\nankle boot",
-        "pullover\nankle boot",
-        "dress\nankle boot",
-    ]
-    with pytest.raises(ValueError, match="n must be positive"):
-        d2l.predict_ch3(net, [(X, y)], n=0)
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_recorded_loss_is_the_mean_per_example(reduction):
+    X = torch.arange(16.0).reshape(-1, 1)
+    y = torch.zeros(16, 1)
+    net = nn.Linear(1, 1, bias=False)
+    nn.init.constant_(net.weight, 0.5)
+    h = d2l.train(
+        net,
+        [(X[:8], y[:8]), (X[8:], y[8:])],
+        nn.MSELoss(reduction=reduction),
+        1,
+        torch.optim.SGD(net.parameters(), lr=0.0),
+    )
+    assert h.train_loss == [pytest.approx(float((0.5 * X).square().mean()))]
 
 
-def test_accumulator_and_timer():
-    m = d2l.Accumulator(2)
-    m.add(1, 2.5)
-    m.add(2, 0.5)
-    assert (m[0], m[1]) == (3.0, 3.0)
-    m.reset()
-    assert m.data == [0.0, 0.0]
-    with pytest.raises(ValueError, match="expected 2 values"):
-        m.add(1)
-    with pytest.raises(ValueError, match="n >= 1"):
-        d2l.Accumulator(0)
-    t = d2l.Timer()
-    t.stop()
-    with t:
-        pass
-    assert len(t.times) == 2 and t.sum() >= 0
-    assert t.cumsum()[-1] == pytest.approx(t.sum())
-    assert t.avg() == pytest.approx(t.sum() / 2)
-    assert list(itertools.accumulate(t.times)) == pytest.approx(t.cumsum())
+def test_a_summed_loss_is_refused_with_what_to_pass():
+    """The loop cannot tell a summed loss from a mean one by its value."""
+    net = nn.Linear(1, 1)
+    data = [(torch.ones(8, 1), torch.zeros(8, 1))]
+    loss = nn.MSELoss(reduction="sum")
+    fix = "reduction='sum'.*reduction='none'"
+    with pytest.raises(ValueError, match=fix):
+        d2l.train(net, data, loss, 1, torch.optim.SGD(net.parameters(), 0.1))
+    with pytest.raises(ValueError, match=fix):
+        d2l.evaluate(net, data, loss)

@@ -91,3 +91,39 @@ def test_twin_arguments_are_checked(data):
     scratch, concise = _pair()
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         d2l.train_twins(scratch, concise, data, batch_size=0)
+
+
+def test_parameters_after_every_epoch(data):
+    scratch, concise = _pair()
+    run = d2l.train_twins(
+        scratch, concise, data, batch_size=10, num_epochs=3, seed=1
+    )
+    assert [len(e) for e in run.epochs] == [3, 3]
+    assert run.ends == (run.epochs[0][-1], run.epochs[1][-1])
+    w, b = scratch.params()
+    assert torch.equal(run.epochs[0][-1][0], w.detach())
+    assert not torch.equal(run.epochs[0][0][0], run.start[0])  # it moved
+
+
+def test_each_twin_runs_its_own_callbacks_and_the_eval_sets(data):
+    scratch, concise = _pair(lr=0.1)
+    seen = {id(scratch): [], id(concise): []}
+
+    class Rate(d2l.Callback):
+        def __init__(self, twin):
+            self.twin = twin
+
+        def on_step_begin(self, state):
+            seen[id(self.twin)].append(state.step)
+
+    scratch.callbacks = [Rate(scratch)]
+    concise.callbacks = [Rate(concise), d2l.LRSchedule(lambda t: 0.0)]
+    test = [(data[0][:20], data[1][:20])]
+    run = d2l.train_twins(
+        scratch, concise, data, batch_size=10, eval_iters={"test": test}
+    )
+    assert seen[id(scratch)] == seen[id(concise)] == list(range(10))
+    assert max(run.moved) > 0.1  # the scratch twin learnt
+    assert run.histories[1].steps["lr"] == [0.0] * 10  # the other did not
+    assert max(run.max_diff) > 0.1
+    assert all("test_loss" in h.epochs for h in run.histories)
