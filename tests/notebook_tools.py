@@ -2,6 +2,9 @@
 
 * :func:`chapter_notebooks` -- every notebook under ``chapters/``;
 * :func:`toc_docnames` -- every page ``_toc.yml`` lists, root first;
+* :data:`EDITIONS` and :func:`book_docnames` -- the English and the
+  Chinese edition (``zh/``) of every page;
+* :func:`english_left` -- what of a Chinese text is still English;
 * :func:`notebook_definitions` -- the source of top-level definitions
   (``def``, ``class``, ``name = ...``) taken out of a notebook;
   :func:`notebook_namespace` executes them (optionally with a deliberate
@@ -24,6 +27,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -35,9 +39,12 @@ from torch.nn import functional as F
 
 __all__ = [
     "CHAPTERS",
+    "EDITIONS",
     "QUIET_KERNEL",
     "ROOT",
+    "book_docnames",
     "chapter_notebooks",
+    "english_left",
     "notebook_definitions",
     "notebook_function",
     "notebook_namespace",
@@ -80,6 +87,18 @@ def toc_docnames(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
 
     walk({k: v for k, v in toc.items() if k != "root"})
     return [str(Path(name).with_suffix("")) for name in names]
+
+
+# edition -> where its pages are, in the sources and in _build/html
+EDITIONS = {"en": "", "zh": "zh/"}
+
+
+def book_docnames() -> list[str]:
+    """Every page of both editions, e.g. ``chapters/index`` and
+    ``zh/chapters/index`` (the zh sources mirror the English ones)."""
+    return [
+        prefix + doc for prefix in EDITIONS.values() for doc in toc_docnames()
+    ]
 
 
 def _cell_source(cell: dict) -> str:
@@ -223,3 +242,106 @@ def notebook_function(
     tensor([[2.5000]])
     """
     return notebook_namespace(nb_path, [name], namespace)[name]
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# Words that stay as they are in Chinese text: names, code-like words.
+NAMES = {
+    "PyTorch",
+    "NumPy",
+    "Python",
+    "Jupyter",
+    "JupyterLab",
+    "Colab",
+    "Google",
+    "GitHub",
+    "Fashion",
+    "MNIST",
+    "ReLU",
+    "GELU",
+    "Leaky",
+    "LeakyReLU",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "Softmax",
+    "SGD",
+    "Adam",
+    "MLP",
+    "He",
+    "Xavier",
+    "Glorot",
+    "Kaiming",
+    "Dive",
+    "into",
+    "Deep",
+    "Learning",
+    "Understanding",
+    "UDL",
+    "d2l",
+    "d2lutils",
+    "Prechelt",
+    "Monte",
+    "Carlo",
+    "Taylor",
+    "Gauss",
+    "Gaussian",
+    "Bernoulli",
+    "Hessian",
+    "Jacobian",
+    "Frobenius",
+    "Lipschitz",
+    "Kullback",
+    "Leibler",
+    "float",
+    "dtype",
+    "autograd",
+    "Sphinx",
+    "MathJax",
+    "Chromium",
+    "CPU",
+    "GPU",
+    "CUDA",
+    "IDX",
+    "FNN",
+    "BP",
+    "MSE",
+    "AUC",
+    "PNG",
+    "SVG",
+    "HTML",
+    "API",
+    "ImageNet",
+    "BatchNorm",
+    "Dropout",
+    "Linear",
+    "Sequential",
+    "Module",
+    "Parameter",
+}
+
+
+def _strip_code_and_maths(text: str) -> str:
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", " ", text, flags=re.S)
+    text = re.sub(r"\$[^$\n]+\$", " ", text)
+    text = re.sub(r"`[^`\n]*`", " ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
+    text = re.sub(r"<[^>]+>", " ", text)  # html tags
+    text = re.sub(r"https?://\S+", " ", text)
+    return re.sub(r"\{[a-z-]+\}", " ", text)  # MyST roles' names
+
+
+def english_left(markdown: str) -> list[str]:
+    """Pieces of markdown (paragraph lines, headings, list items, table
+    cells) with English words and no Chinese."""
+    left = []
+    for block in re.split(r"\n\s*\n", _strip_code_and_maths(markdown)):
+        for piece in re.split(r"\n(?=\s*(?:#|[-*+] |\d+\. |\|))|\|", block):
+            words = [
+                w for w in re.findall(r"[A-Za-z]{3,}", piece) if w not in NAMES
+            ]
+            if words and not HAN.search(piece):
+                left.append(" ".join(piece.split())[:80])
+    return left

@@ -41,7 +41,7 @@ import nbformat
 import pytest
 import yaml
 from browser_tools import LoadedPage
-from notebook_tools import ROOT, toc_docnames
+from notebook_tools import EDITIONS, ROOT, book_docnames
 
 # Cells Jupyter Book leaves out of the page, or whose code it leaves out.
 REMOVED_INPUT_TAGS = {"remove-cell", "remove-input"}
@@ -51,17 +51,21 @@ pytestmark = pytest.mark.browser
 
 
 # -- what pages the book has --------------------------------------------------
-DOCNAMES = toc_docnames()
+DOCNAMES = book_docnames()
 NOTEBOOK_PAGES = {
     f"{doc}.html": f"{doc}.ipynb"
     for doc in DOCNAMES
     if (ROOT / f"{doc}.ipynb").is_file()
 }
-# the root redirect, every toc page, then Sphinx's own pages
+# each edition's root redirect, every toc page, then Sphinx's own pages
 PAGES = (
-    ["index.html"]
+    [f"{prefix}index.html" for prefix in EDITIONS.values()]
     + [f"{doc}.html" for doc in DOCNAMES]
-    + ["genindex.html", "search.html"]
+    + [
+        f"{prefix}{name}.html"
+        for prefix in EDITIONS.values()
+        for name in ("genindex", "search")
+    ]
 )
 
 
@@ -471,3 +475,67 @@ def test_static_slider_follows_the_keyboard(sliders):
                 f"expected {s.expected(i)} (frame {i})"
             )
     assert last is not None
+
+
+# -- the two editions ---------------------------------------------------------
+@pytest.mark.parametrize("page_path", [f"{doc}.html" for doc in DOCNAMES])
+def test_language_switch_leads_to_the_same_page(loaded, page_path):
+    """Every page links to itself in the other edition, in the header and
+    as <link rel="alternate" hreflang>, and says which language it is."""
+    lp = loaded(page_path)
+    zh = page_path.startswith(EDITIONS["zh"])
+    other = page_path[len(EDITIONS["zh"]) :] if zh else "zh/" + page_path
+    found = lp.page.evaluate(
+        """() => ({
+          lang: document.documentElement.lang,
+          links: [...document.querySelectorAll('a.d2l-language-switch')]
+            .map(a => [a.href, a.hreflang, a.checkVisibility()]),
+          alt: [...document.querySelectorAll('link[rel=alternate]')]
+            .map(l => [l.href, l.hreflang]),
+        })"""
+    )
+    assert found["lang"] == ("zh-CN" if zh else "en")
+    (link,) = found["links"]
+    want_lang = "en" if zh else "zh-CN"
+    assert lp.file_for(link[0]) == lp.html_root / other, link
+    assert link[1:] == [want_lang, True], link
+    assert [[lp.file_for(h), lang] for h, lang in found["alt"]] == [
+        [lp.html_root / other, want_lang]
+    ]
+
+
+def test_language_switch_by_click(browser_context, server, html_root):
+    """A reader clicks over to the Chinese page and back."""
+    page_path = "chapters/multilayer-perceptrons/dropout.html"
+    lp = LoadedPage(browser_context, server, html_root, page_path)
+    page = lp.page
+    page.click("a.d2l-language-switch")
+    page.wait_for_url(f"{server}/zh/{page_path}")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.click("a.d2l-language-switch")
+    page.wait_for_url(f"{server}/{page_path}")
+    page.close()
+    assert not lp.console_errors, lp.console_errors
+
+
+@pytest.mark.parametrize(
+    "query, page",
+    [
+        ("权重衰减", "weight-decay"),
+        ("衰减", "weight-decay"),
+        ("丢弃", "dropout"),
+        ("暂退法", "dropout"),
+        ("反向传播", "backprop"),
+    ],
+)
+def test_chinese_search_finds_partial_terms(loaded, server, query, page):
+    """Sphinx's Chinese search (jieba, the glossary as its dictionary)
+    finds a page from part of a term, and from either name of dropout."""
+    from urllib.parse import quote
+
+    search = loaded("zh/search.html").page
+    search.goto(f"{server}/zh/search.html?q={quote(query)}", wait_until="load")
+    hits = search.locator("#search-results ul.search li a")
+    hits.first.wait_for(timeout=15_000)
+    links = [h.get_attribute("href") or "" for h in hits.all()]
+    assert any(f"/{page}.html" in link for link in links), (query, links)

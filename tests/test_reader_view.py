@@ -22,7 +22,10 @@ find on the pages, one thing per test:
 * exercise solutions fold away with their outputs: nothing an exercise
   section prints is visible before the reader opens it, and opening it
   shows it;
-* a page's own HTML and images weigh at most ``MAX_PAGE_MB``.
+* a page's own HTML and images weigh at most ``MAX_PAGE_MB``;
+* on the Chinese pages, nothing a reader reads is still English: no
+  paragraph, heading, list item, table cell, caption or alt text, and no
+  word in a figure (maths, code, outputs and names excepted).
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from notebook_tools import ROOT, toc_docnames
+from notebook_tools import ROOT, book_docnames, english_left
 
 pytestmark = pytest.mark.browser
 
-DOCNAMES = toc_docnames()
+DOCNAMES = book_docnames()
 PAGES = [f"{doc}.html" for doc in DOCNAMES]
 NOTEBOOK_PAGES = [
     f"{doc}.html" for doc in DOCNAMES if (ROOT / f"{doc}.ipynb").is_file()
@@ -314,3 +317,54 @@ def test_solutions_hidden_until_opened(loaded_phone, page_path):
         "() => document.querySelectorAll('section#exercises details')"
         ".forEach(d => { d.open = false; })"
     )
+
+
+# -- the Chinese edition ------------------------------------------------------
+ZH_PAGES = [p for p in PAGES if p.startswith("zh/")]
+
+
+@pytest.mark.parametrize("page_path", ZH_PAGES)
+def test_zh_page_has_no_english_prose(loaded, page_path):
+    """The glossary's first column, English by design, is left out."""
+    texts = loaded(page_path).page.evaluate(
+        """([article, glossary]) => {
+          const a = document.querySelector(article);
+          if (!a) return [];
+          const skip = 'pre, code, .math, mjx-container, .cell_output, '
+            + '.headerlink, .caption-number';
+          const out = [];
+          a.querySelectorAll('p, li, h1, h2, h3, h4, figcaption, td, th')
+            .forEach(e => {
+              if (glossary && e.matches('td:first-child, th:first-child'))
+                return;
+              const c = e.cloneNode(true);
+              c.querySelectorAll(skip).forEach(x => x.remove());
+              c.querySelectorAll('li, p').forEach(x => x.remove());
+              out.push(c.textContent);
+            });
+          a.querySelectorAll('img').forEach(i => out.push(i.alt));
+          return out;
+        }""",
+        [ARTICLE, page_path.endswith("glossary.html")],
+    )
+    left = [piece for text in texts for piece in english_left(text)]
+    assert not left, f"English on a Chinese page: {left[:8]}"
+
+
+@pytest.mark.parametrize(
+    "page_path",
+    [p for p in ZH_PAGES if p in NOTEBOOK_PAGES],
+)
+def test_zh_figures_speak_chinese(loaded, page_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import zh
+
+    lp = loaded(page_path)
+    left = []
+    for img in _images(lp):
+        for src in img["frames"]:
+            svg = _svg_text(src, lp)
+            left += zh.untranslated_words(svg or "")
+    assert not left, f"English words in figures: {sorted(set(left))}"

@@ -189,12 +189,49 @@ def problems(en: Path) -> list[str]:
 
 
 # -- build --------------------------------------------------------------------
-def _figure_text() -> dict[str, str]:
-    path = ZH / "figure-text.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+def figure_words(zh_nb) -> dict[str, str]:
+    """English -> Chinese for the words in a notebook's figures: the book's
+    shared ``zh/figure-text.json``, then the notebook's own
+    ``metadata.zh.figure_text`` (axis labels, legends, titles, and a
+    slider's whole alt text)."""
+    words = json.loads((ZH / "figure-text.json").read_text("utf-8"))
+    words.update(zh_nb.metadata.get("zh", {}).get("figure_text", {}))
+    return words
 
 
 _SVG_TEXT = re.compile(r"(<text\b[^>]*>)([^<]*)(</text>)")
+# Words a figure may keep in any language: names and maths.
+NAMES = {
+    "ReLU",
+    "tanh",
+    "sigmoid",
+    "softmax",
+    "log",
+    "exp",
+    "max",
+    "min",
+    "SGD",
+    "Adam",
+    "He",
+    "Xavier",
+    "PyTorch",
+    "MSE",
+    "GELU",
+    "Leaky",
+    "LeakyReLU",
+}
+
+
+def untranslated_words(svg: str) -> list[str]:
+    """The SVG texts that still hold an English word (three letters or
+    more that is not a name)."""
+    left = []
+    for m in _SVG_TEXT.finditer(svg):
+        text = html.unescape(m.group(2)).strip()
+        words = re.findall(r"[A-Za-z]{3,}", text)
+        if any(w not in NAMES for w in words) and not HAN.search(text):
+            left.append(text)
+    return left
 
 
 def translate_svg(svg: str, words: dict[str, str]) -> str:
@@ -277,7 +314,7 @@ def with_outputs(en: Path, cache) -> nbformat.NotebookNode:
             "cache: build the English book first (make book)"
         ) from err
     zh_nb = nbformat.read(zh_path(en), as_version=4)
-    words = _figure_text()
+    words = figure_words(zh_nb)
     for e, z in zip(merged.cells, zh_nb.cells):
         if z.cell_type != "code":
             continue
