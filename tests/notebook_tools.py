@@ -323,7 +323,8 @@ NAMES = {
 
 def _strip_code_and_maths(text: str) -> str:
     text = re.sub(r"```.*?```", " ", text, flags=re.S)
-    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    # display maths, with its equation label: $$ ... $$ (eq-name)
+    text = re.sub(r"\$\$.*?\$\$(?:[ \t]*\([\w:-]+\))?", " ", text, flags=re.S)
     text = re.sub(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", " ", text, flags=re.S)
     text = re.sub(r"\$[^$\n]+\$", " ", text)
     text = re.sub(r"`[^`\n]*`", " ", text)
