@@ -12,6 +12,7 @@ DATA_DIR := /usr/share/datasets/fashion-mnist
 # exactly as the build did, and a sum split over two threads cannot round
 # differently from the build's.
 export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: book test unit nbval browser colab-cells bench lint data env clean \
 	seeds rerun \

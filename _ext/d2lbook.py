@@ -80,6 +80,7 @@ def _other_edition(app, pagename, templatename, context, doctree) -> None:
 def setup(app) -> dict:
     os.environ.setdefault("D2LUTILS_SLIDER_MODE", "static")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
     app.add_config_value("d2l_edition", "en", "html")
     app.connect("config-inited", _add_paths)
     app.connect("html-page-context", _other_edition)

@@ -8,6 +8,11 @@ used (forward hooks) and replay them through the ``torch.rand`` call of
 the notebook's ``dropout_layer``. With equal masks the two networks must
 compute the same outputs and gradients, and train along the same
 trajectory; a layer that scales the kept units wrongly must fail.
+
+The exercises are tested the same way: the fixed hand-written network of
+exercise 5 must match autograd, each of its bugs put back alone must fail
+that check, the fixed loader must keep its batch size and labels, and the
+stopping rule the page replays must stop where ``d2l.EarlyStopping`` does.
 """
 
 from __future__ import annotations
@@ -26,27 +31,33 @@ import d2lutils as d2l
 NOTEBOOK = ROOT / "chapters" / "multilayer-perceptrons" / "dropout.ipynb"
 NAMES = ("dropout_layer", "init_layer", "MLPScratch", "mlp_concise",
          "copy_to_concise")  # fmt: skip
+EXERCISE = ("batches", "batches_fixed", "DropoutMLPByHand",
+            "DropoutMLPFixed", "masked_loss", "check_grads",
+            "stopping_point")  # fmt: skip
 SIZES = (12, 8, 6, 3)  # inputs, two hidden layers, outputs
 
 
-def notebook_sources() -> dict[str, str]:
-    """Source of each top-level def/class in NAMES, from the notebook."""
+def notebook_sources(names=NAMES) -> dict[str, str]:
+    """Source of each top-level def/class in `names`, from the notebook."""
     found: dict[str, str] = {}
     for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
         src = "".join(cell["source"])
-        if cell["cell_type"] != "code" or src.lstrip().startswith("#"):
+        magic = any(line.lstrip().startswith(("%", "!"))
+                    for line in src.splitlines())  # fmt: skip
+        if cell["cell_type"] != "code" or magic:
             continue
         for node in ast.parse(src).body:
             defs = (ast.FunctionDef, ast.ClassDef)
-            if isinstance(node, defs) and node.name in NAMES:
+            if isinstance(node, defs) and node.name in names:
                 assert node.name not in found, f"{node.name} defined twice"
                 found[node.name] = ast.get_source_segment(src, node)
-    missing = set(NAMES) - set(found)
+    missing = set(names) - set(found)
     assert not missing, f"the notebook no longer defines {sorted(missing)}"
     return found
 
 
 SOURCES = notebook_sources()
+EXERCISE_SOURCES = notebook_sources(EXERCISE)
 # Two ways to get the scaling wrong, made from the notebook's own line.
 SCALED = "xi * X / (1 - p)"
 assert SCALED in SOURCES["dropout_layer"], "update the mutations below"
@@ -226,3 +237,129 @@ def test_same_training_trajectory(p):
     assert min(run.moved) > 1e-3, "training should move every parameter"
     assert max(run.max_diff) < 1e-10, run
     assert feed.masks == [], "every recorded mask was replayed"
+
+
+# -- exercise 5: the hand-written network with dropout -----------------------
+
+FIXED = EXERCISE_SOURCES["DropoutMLPFixed"]
+# Each of the slides' bugs put back alone into the fixed network.
+BUGS = {
+    "logits dropped": (
+        "else:\n                H = Z\n",
+        "else:\n                H = self.dropout(Z, self.p)\n",
+    ),
+    "input mask unused": (
+        "H = self.dropout(X, self.p_in)  # fix 2: use the dropped input",
+        "self.dropout(X, self.p_in)\n        H = X",
+    ),
+    "no mask in backward": (
+        "G = G * self.masks[l] / (1 - self.p) * (self.Z[l - 1] > 0)",
+        "G = G * (self.Z[l - 1] > 0)",
+    ),
+    "mask without its scaling": (  # what the slides' backward amounts to
+        "G = G * self.masks[l] / (1 - self.p) * (self.Z[l - 1] > 0)",
+        "G = G * self.masks[l] * (self.Z[l - 1] > 0)",
+    ),
+}
+for _old, _ in BUGS.values():
+    assert _old in FIXED, "update BUGS: the fixed network changed"
+
+
+def exercise_env(fixed_source: str = FIXED, labels=None) -> dict:
+    """The exercise's definitions, executed; `labels` is the global the
+    buggy loader reads."""
+    env = {"torch": torch, "nn": nn, "F": torch.nn.functional, "d2l": d2l,
+           "math": math, "labels": labels}  # fmt: skip
+    exec(SOURCES["init_layer"], env)  # noqa: S102
+    for name in EXERCISE:
+        source = (
+            fixed_source
+            if name == "DropoutMLPFixed"
+            else (EXERCISE_SOURCES[name])
+        )
+        exec(source, env)  # noqa: S102
+    return env
+
+
+def worst_error(cls_name, p_in, p, env=None, seed=0):
+    env = env or exercise_env()
+    torch.manual_seed(seed)
+    net = env[cls_name]([20, 16, 12, 5], p_in, p)
+    X = torch.randn(24, 20, dtype=torch.float64)
+    y = torch.randint(0, 5, (24,))
+    return env["check_grads"](net, X, y).worst
+
+
+@pytest.mark.parametrize("p_in, p", [(0.2, 0.5), (0.5, 0.2), (0.0, 0.8)])
+def test_fixed_network_matches_autograd(p_in, p):
+    assert worst_error("DropoutMLPFixed", p_in, p) < 1e-12
+
+
+def test_buggy_network_fails_the_check():
+    assert worst_error("DropoutMLPByHand", 0.2, 0.5) > 1e-3
+
+
+def test_without_dropout_the_bugs_are_invisible():
+    """At p_in = p = 0 every mask is 1: the buggy network is right, so
+    the check above fails because of dropout, not of the backprop."""
+    assert worst_error("DropoutMLPByHand", 0.0, 0.0) < 1e-12
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_each_bug_alone_is_caught(bug):
+    old, new = BUGS[bug]
+    env = exercise_env(FIXED.replace(old, new))
+    assert worst_error("DropoutMLPFixed", 0.2, 0.5, env) > 1e-3, bug
+
+
+def test_fixed_loader_keeps_batch_size_and_labels():
+    X = torch.arange(70.0).reshape(35, 2)
+    y = torch.arange(35) % 7
+    env = exercise_env(labels=torch.zeros(35, dtype=torch.long))
+    got = list(env["batches_fixed"](X, y, 8))
+    assert [len(y_b) for _, y_b in got] == [8, 8, 8, 8, 3]
+    rows = torch.cat([X_b[:, 0] for X_b, _ in got]).long() // 2
+    assert sorted(rows.tolist()) == list(range(35)), "each example once"
+    assert torch.equal(torch.cat([y_b for _, y_b in got]), y[rows])
+    buggy = list(env["batches"](X, y, 8))
+    assert [len(y_b) for _, y_b in buggy] != [8, 8, 8, 8, 3], (
+        "the buggy loader ignores batch_size"
+    )
+    assert not torch.equal(
+        torch.cat([y_b for _, y_b in buggy]),
+        y[torch.cat([X_b[:, 0] for X_b, _ in buggy]).long() // 2],
+    ), "it reads the global labels"
+
+
+# -- the stopping rule replayed on a validation curve -------------------------
+
+
+@pytest.mark.parametrize("patience", [1, 2, 3, 5, 10])
+def test_replayed_rule_stops_where_early_stopping_does(patience):
+    stopping_point = exercise_env()["stopping_point"]
+    g = torch.Generator().manual_seed(patience)
+    for _ in range(50):
+        # noisy curves with ties: values on a coarse grid
+        curve = (torch.rand(30, generator=g) * 8).round().tolist()
+        es = d2l.EarlyStopping("valid_loss", patience=patience)
+        state = d2l.TrainState(nn.Linear(1, 1), None, None, d2l.History(),
+                               len(curve))  # fmt: skip
+        es.on_train_begin(state)
+        for epoch, value in enumerate(curve, 1):
+            state.epoch = epoch
+            state.history.log_epoch(valid_loss=value)
+            es.on_epoch_end(state)
+            if state.stop:
+                break
+        assert stopping_point(curve, patience=patience) == (
+            es.best_epoch,
+            es.stopped_epoch,
+        ), curve
+
+
+def test_gl_rule_stops_when_loss_exceeds_minimum_by_alpha_percent():
+    stopping_point = exercise_env()["stopping_point"]
+    curve = [2.0, 1.0, 1.04, 0.9, 0.94, 0.95, 0.8]
+    # 0.95 > 0.9 * 1.05 = 0.945: epoch 6; the best so far is epoch 4
+    assert stopping_point(curve, gl_alpha=5) == (4, 6)
+    assert stopping_point(curve, gl_alpha=10) == (7, None)

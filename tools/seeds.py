@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     # uses one thread per core, so two kernels on two cores oversubscribe
     # them: the softmax and MLP sections then ran 8-14 times slower than
     # alone (softmax-regression-concise 85 s against 11 s).
-    threads = str(max(1, (os.cpu_count() or 1) // args.jobs))
+    threads = os.environ.get(
+        "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.jobs))
+    )
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, threads)
     notebooks = [p.resolve() for p in args.notebooks] or chapter_notebooks()
