@@ -234,13 +234,28 @@ def untranslated_words(svg: str) -> list[str]:
     return left
 
 
+def translate_text(text: str, words: dict[str, str]) -> str:
+    """``words[text]``; a key with ``{}`` fields matches any text in its
+    place, carried over: ``"p = {}: test {}"`` -> ``"p = {}：测试 {}"``."""
+    if text in words:
+        return words[text]
+    for key, value in words.items():
+        if "{}" in key:
+            pattern = "(.+?)".join(map(re.escape, key.split("{}")))
+            m = re.fullmatch(pattern, text)
+            if m and value.count("{}") == len(m.groups()):
+                return value.format(*m.groups())
+    return text
+
+
 def translate_svg(svg: str, words: dict[str, str]) -> str:
-    """Replace every SVG ``<text>`` whose whole text is in ``words``."""
+    """Translate every SVG ``<text>`` whose whole text ``words`` knows."""
 
     def swap(m):
         text = html.unescape(m.group(2)).strip()
-        if text in words:
-            return m.group(1) + html.escape(words[text]) + m.group(3)
+        new = translate_text(text, words)
+        if new != text:
+            return m.group(1) + html.escape(new) + m.group(3)
         return m.group(0)
 
     return _SVG_TEXT.sub(swap, svg)
@@ -264,8 +279,8 @@ def translate_alt(alt: str, words: dict[str, str]) -> str:
     """A slider frame's alt text, "<what>, for λ = 3" -> "<what>（λ = 3）"."""
     m = _ALT.match(alt)
     if not m:
-        return words.get(alt, alt)
-    what = words.get(m.group(1), m.group(1))
+        return translate_text(alt, words)
+    what = translate_text(m.group(1), words)
     return f"{what}（{m.group(2)} = {m.group(3)}）"
 
 
