@@ -67,6 +67,7 @@ from .gradcheck import (
     numerical_grads,
     relative_error,
 )
+from .graph import LiveMemory, saved_tensors
 from .init import (
     LayerStats,
     fans,
@@ -123,6 +124,7 @@ __all__ = [
     "GradReport",
     "History",
     "LayerStats",
+    "LiveMemory",
     "LRSchedule",
     "Record",
     "SGDUpdater",
@@ -163,6 +165,7 @@ __all__ = [
     "polynomial_features",
     "predict_ch3",
     "relative_error",
+    "saved_tensors",
     "set_figsize",
     "set_lr",
     "set_seed",
