@@ -67,7 +67,7 @@ from .gradcheck import (
     numerical_grads,
     relative_error,
 )
-from .graph import LiveMemory, saved_tensors
+from .graph import LiveMemory, draw_graph, saved_tensors
 from .init import (
     LayerStats,
     fans,
@@ -140,6 +140,7 @@ __all__ = [
     "compare_grads",
     "cosine_schedule",
     "data_iter",
+    "draw_graph",
     "draw_network",
     "evaluate",
     "evaluate_accuracy",

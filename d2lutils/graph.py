@@ -1,7 +1,9 @@
 """Look inside autograd: what a graph keeps, and how much memory it holds.
 
-Two instruments for the backpropagation section:
+A drawing and two instruments for the backpropagation section:
 
+* :func:`draw_graph` draws a computational graph: values in boxes,
+  operations in circles, an arrow from each input to what uses it;
 * :func:`saved_tensors` walks the graph autograd recorded for a result,
   from the result back to the parameters, and lists the tensors each node
   saved for its backward step, named after tensors you know;
@@ -17,20 +19,119 @@ Two instruments for the backpropagation section:
         net(X).square().mean().backward()
     print(meter.peak, "bytes")
 
-Both identify a tensor by the memory it lives in (its storage), so a view
-of a tensor counts as that tensor.
+The two instruments identify a tensor by the memory it lives in (its
+storage), so a view of a tensor counts as that tensor.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-__all__ = ["LiveMemory", "saved_tensors"]
+__all__ = ["LiveMemory", "draw_graph", "saved_tensors"]
+
+
+def draw_graph(
+    nodes: Mapping[str, tuple],
+    edges: Sequence[tuple],
+    axes=None,
+    *,
+    figsize: tuple[float, float] = (4.8, 2.0),
+    fontsize: float = 9,
+):
+    """Draw a computational graph and return the ``Axes``.
+
+    ``nodes`` maps a name to ``(x, y, label, kind)``: where to draw it, its
+    text (maths allowed) and its kind, ``"var"`` for a value (a box) or
+    ``"op"`` for an operation (a circle). ``edges`` lists ``(start, end)``
+    pairs, an arrow from an input to the operation that uses it or from an
+    operation to its result; ``(start, end, bend)`` curves the arrow (a
+    bend of 0.4 or -0.4 tells two arrows between the same nodes apart).
+
+    Examples
+    --------
+    >>> nodes = {"a": (0, 0, "$a$", "var"), "add": (1, 0, "$+$", "op"),
+    ...          "b": (2, 0, "$b$", "var")}
+    >>> ax = draw_graph(nodes, [("a", "add", 0.4), ("a", "add", -0.4),
+    ...                         ("add", "b")])
+    >>> [t.get_text() for t in ax.texts if t.get_text()]   # the nodes
+    ['$a$', '$+$', '$b$']
+    >>> sum(getattr(t, "arrow_patch", None) is not None for t in ax.texts)
+    3
+    >>> draw_graph(nodes, [("a", "c")])
+    Traceback (most recent call last):
+    ...
+    ValueError: edge ('a', 'c') names a node that is not in nodes: c
+    >>> plt.close("all")
+    """
+    for name, node in nodes.items():
+        if len(node) != 4 or node[3] not in ("var", "op"):
+            raise ValueError(
+                f"node {name!r} must be (x, y, label, 'var' or 'op'), "
+                f"got {node!r}"
+            )
+    for edge in edges:
+        missing = [n for n in edge[:2] if n not in nodes]
+        if len(edge) not in (2, 3) or missing:
+            raise ValueError(
+                f"edge {tuple(edge)!r} names a node that is not in nodes: "
+                f"{', '.join(map(str, missing))}"
+                if missing
+                else f"an edge is (start, end) or (start, end, bend), "
+                f"got {tuple(edge)!r}"
+            )
+    if axes is None:
+        _, axes = plt.subplots(figsize=figsize)
+    boxes = {}
+    for name, (x, y, label, kind) in nodes.items():
+        # The text's own box frames it; texts are drawn before the arrows
+        # (zorder), so each arrow is clipped at boxes already in place.
+        frame = dict(
+            boxstyle="circle,pad=0.2" if kind == "op" else "square,pad=0.3",
+            fc="white",
+            ec="C1" if kind == "op" else "C0",
+            lw=1.5,
+        )
+        text = axes.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            bbox=frame,
+            zorder=1,
+        )
+        boxes[name] = text.get_bbox_patch()
+    for start, end, *bend in edges:
+        axes.annotate(
+            "",
+            xy=nodes[end][:2],
+            xytext=nodes[start][:2],
+            zorder=2,
+            arrowprops=dict(
+                arrowstyle="-|>",
+                color="0.35",
+                lw=1,
+                shrinkA=0,
+                shrinkB=0,
+                patchA=boxes[start],
+                patchB=boxes[end],
+                connectionstyle=f"arc3,rad={bend[0] if bend else 0}",
+            ),
+        )
+    xs = [node[0] for node in nodes.values()]
+    ys = [node[1] for node in nodes.values()]
+    axes.set_xlim(min(xs) - 0.4, max(xs) + 0.4)
+    axes.set_ylim(min(ys) - 0.4, max(ys) + 0.4)
+    axes.set_aspect("equal")
+    axes.set_axis_off()
+    return axes
 
 
 def _address(t: torch.Tensor) -> int:

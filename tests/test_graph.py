@@ -103,3 +103,43 @@ def test_live_memory_sees_the_backward_pass():
         y.backward()
     assert meter.now == 4 + 4 * (n * n + n), "y and the two gradients"
     assert meter.peak == meter.now + 4, "plus the 4-byte seed dy/dy = 1"
+
+
+# -- draw_graph --------------------------------------------------------------
+
+
+def test_draw_graph_clips_arrows_at_the_boxes():
+    """A horizontal arrow runs from the right edge of its start box to the
+    left edge of its end box, whatever the sizes of the labels."""
+    import matplotlib.pyplot as plt
+
+    nodes = {
+        "W": (0, 0, r"$\mathbf{W}^{(1)}$", "var"),
+        "mm": (1.5, 0, r"$\times$", "op"),
+    }
+    ax = d2l.draw_graph(nodes, [("W", "mm")])
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    labels = [t for t in ax.texts if t.get_text()]
+    (arrow,) = [t for t in ax.texts if not t.get_text()]
+    box_w, box_mm = (
+        t.get_bbox_patch().get_window_extent(renderer) for t in labels
+    )
+    span = arrow.arrow_patch.get_window_extent(renderer)
+    assert abs(span.x0 - box_w.x1) < 3, "the arrow starts at W's box"
+    assert abs(span.x1 - box_mm.x0) < 3, "the arrow ends at the circle"
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "nodes, edges, message",
+    [
+        ({"a": (0, 0, "a", "box")}, [], "must be"),
+        ({"a": (0, 0, "a")}, [], "must be"),
+        ({"a": (0, 0, "a", "var")}, [("a", "b")], "not in nodes: b"),
+        ({"a": (0, 0, "a", "var")}, [("a", "a", 0.1, 2)], "an edge is"),
+    ],
+)
+def test_draw_graph_refuses_bad_input(nodes, edges, message):
+    with pytest.raises(ValueError, match=message):
+        d2l.draw_graph(nodes, edges)
