@@ -368,14 +368,41 @@ MISTAKES = [
 IDS = [m[0] for m in MISTAKES]
 
 
+def mistake_case(mutation, activation, lambd, method="autograd"):
+    """The GradReports of the unbroken and of the broken code, on one and
+    the same square network and minibatch (seeded by the mutation), so
+    that the mutation is the only difference between the two."""
+    name, old, _ = mutation
+    seed = sum(map(ord, old))  # a fixed network per mistake
+    reports = []
+    for env in (load(), load(mutation)):
+        reports.append(
+            check(
+                env,
+                [5, 5, 5, 5],
+                activation,
+                lambd,
+                torch.Generator().manual_seed(seed),
+                method,
+            )
+        )
+    return reports
+
+
 @pytest.mark.parametrize(
     "description, mutation, activation, lambd", MISTAKES, ids=IDS
 )
 def test_unbroken_code_passes_the_check(
-    nb, generator, description, mutation, activation, lambd
+    description, mutation, activation, lambd
 ):
-    """The baseline of every mistake below: the same network passes."""
-    check(nb, [5, 5, 5, 5], activation, lambd, generator).assert_below(1e-13)
+    """The baseline of every mistake: the code the mutation rewrites holds
+    the text it replaces, and the unbroken code passes the very check, on
+    the very network, that the broken code fails below."""
+    name, old, new = mutation
+    assert SOURCES[name].count(old) == 1, f"{description}: {old!r}"
+    assert old != new, f"{description} changes nothing"
+    unbroken, _ = mistake_case(mutation, activation, lambd)
+    unbroken.assert_below(1e-13)
 
 
 @pytest.mark.parametrize(
@@ -383,13 +410,13 @@ def test_unbroken_code_passes_the_check(
 )
 @pytest.mark.parametrize("method", ["autograd", "finite differences"])
 def test_check_catches_mistake(
-    generator, description, mutation, activation, lambd, method
+    description, mutation, activation, lambd, method
 ):
-    broken = load(mutation)
-    report = check(broken, [5, 5, 5, 5], activation, lambd, generator, method)
-    assert report.worst > 1e-3, f"{description} went unnoticed: {report}"
+    unbroken, broken = mistake_case(mutation, activation, lambd, method)
+    unbroken.assert_below(1e-7)
+    assert broken.worst > 1e-3, f"{description} went unnoticed: {broken}"
     with pytest.raises(AssertionError, match="by more than"):
-        report.assert_below(1e-7)
+        broken.assert_below(1e-7)
 
 
 def test_transposed_bp4_with_rectangular_weights_fails_at_once(generator):
