@@ -59,6 +59,7 @@ from .fashion_mnist import (
     load_fashion_mnist,
 )
 from .gradcheck import GradReport, grad_check
+from .graph import LiveMemory, draw_graph, saved_tensors
 from .init import (
     he_normal_,
     he_uniform_,
@@ -107,6 +108,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "GradReport",
+    "LiveMemory",
     "LRSchedule",
     "LayerStats",
     "Record",
@@ -115,6 +117,7 @@ __all__ = [
     "accuracy",
     "cosine_schedule",
     "data_iter",
+    "draw_graph",
     "draw_network",
     "evaluate",
     "evaluate_accuracy",
@@ -133,6 +136,7 @@ __all__ = [
     "plot_history",
     "polynomial_features",
     "predict_ch3",
+    "saved_tensors",
     "set_seed",
     "sgd",
     "show_images",

@@ -255,3 +255,123 @@ def test_leaky_backward_check_catches(mistake):
     broken = load("backward_leaky", mutate=LEAKY_MISTAKES[mistake])
     with pytest.raises((AssertionError, RuntimeError)):
         check_leaky(broken, seed=0)
+
+
+# -- exercise 2 (UDL 7.2): the final terms of the chains ----------------------
+
+
+def check_final_terms(final_terms, seed):
+    """The five final terms are the derivatives of single steps, each at
+    the values the forward pass stored, at random parameters."""
+    toy_forward = load("toy_forward")
+    g = torch.Generator().manual_seed(seed)
+    values = torch.randn(10, dtype=torch.float64, generator=g).tolist()
+    beta, omega, x, y = values[:4], values[4:8], values[8], values[9]
+    stored = toy_forward(beta, omega, x, y)
+    f, h = stored["f"], stored["h"]
+    expected = [
+        -math.sin(f[2]),  # dh3/df2
+        omega[2],  # df2/dh2
+        math.exp(f[1]),  # dh2/df1
+        omega[1],  # df1/dh1
+        math.cos(f[0]),  # dh1/df0
+    ]
+    for got, want in zip(final_terms(omega, stored), expected, strict=True):
+        assert math.isclose(got, want, rel_tol=1e-12)
+    assert math.isclose(h[2], math.exp(f[1]), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_final_terms(seed):
+    check_final_terms(load("final_terms"), seed)
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        ("-math.sin(f[2])", "math.sin(f[2])"),  # cos' with the wrong sign
+        ("h[2],", "f[1],"),  # exp' evaluated at the input
+        ("omega[2],", "omega[1],"),  # the wrong layer's weight
+    ],
+)
+def test_final_terms_check_catches(mistake):
+    with pytest.raises(AssertionError):
+        check_final_terms(load("final_terms", mutate=mistake), seed=0)
+
+
+# -- exercise 3 (UDL 7.3): the sizes of the terms of eq. (23) ---------------
+
+
+def test_term_shapes_multiply_to_a_column_of_D1():
+    term_shapes = load("term_shapes")
+    shapes = term_shapes(4, 5, 6, 2)
+    assert shapes == [(4, 4), (4, 5), (5, 5), (5, 6), (6, 6), (6, 2), (2, 1)]
+    for (_, cols), (rows, _) in zip(shapes, shapes[1:]):
+        assert cols == rows, "neighbouring terms must be multipliable"
+    assert (shapes[0][0], shapes[-1][1]) == (4, 1), "dl/df0 is D1 x 1"
+
+
+# -- exercise 6 (UDL 7.8): the parameters in the order the text gives ------
+
+
+def check_fd_grad(fd_grad):
+    """With a smooth activation, fd_grad must equal autograd's gradient of
+    y_hat = omega1 a(beta0 + omega0 x) + beta1 with respect to
+    (beta0, omega0, beta1, omega1), the order the exercise states."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.linspace(-2, 2, 9, dtype=torch.float64)
+    y = torch.sin(2 * x)
+    params = torch.randn(4, dtype=torch.float64, generator=g)
+    p = params.clone().requires_grad_(True)
+    beta0, omega0, beta1, omega1 = p
+    y_hat = omega1 * torch.tanh(beta0 + omega0 * x) + beta1
+    ((y_hat - y) ** 2).mean().backward()
+    torch.testing.assert_close(
+        fd_grad(torch.tanh, params, x, y), p.grad, rtol=1e-7, atol=1e-9
+    )
+
+
+def test_fd_grad_orders_the_parameters_as_the_text_does():
+    check_fd_grad(load("fd_grad"))
+
+
+def test_fd_grad_check_catches_the_old_order():
+    """The order (beta0, beta1, omega0, omega1) of the code the exercise
+    had before fails the check."""
+    old_order = (
+        "p[3] * a(p[0] + p[1] * x) + p[2]",
+        "p[3] * a(p[0] + p[2] * x) + p[1]",
+    )
+    with pytest.raises(AssertionError):
+        check_fd_grad(load("fd_grad", mutate=old_order))
+
+
+# -- the text's account of the FLOP counts of jacfwd -------------------------
+
+
+def test_jacfwd_spends_one_product_on_a_zero_tangent():
+    """The page says jacfwd's n + 2 products are n for the directions, one
+    for the value X w and one that multiplies X's tangent, all zeros, by
+    w. Log the products jacfwd runs and check exactly that."""
+    from torch.func import jacfwd
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(16, 4, dtype=torch.float64, generator=g)
+    w = torch.randn(4, 1, dtype=torch.float64, generator=g)
+    products = []
+
+    class Log(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func.overloadpacket in (torch.ops.aten.mm, torch.ops.aten.bmm):
+                products.append((func.overloadpacket, args[0].clone()))
+            return func(*args, **(kwargs or {}))
+
+    with Log():
+        jacfwd(lambda w: ((torch.tanh(X @ w)) ** 2).mean())(w)
+    mms = [a for op, a in products if op is torch.ops.aten.mm]
+    bmms = [a for op, a in products if op is torch.ops.aten.bmm]
+    assert len(mms) == 2 and len(bmms) == 1
+    assert sum(torch.equal(a, X) for a in mms) == 1, "one X w: the value"
+    assert sum(bool((a == 0).all()) for a in mms) == 1, "one zero tangent"
+    assert bmms[0].shape == (4, 16, 4), "the n directions in one bmm"

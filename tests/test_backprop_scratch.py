@@ -368,24 +368,55 @@ MISTAKES = [
 IDS = [m[0] for m in MISTAKES]
 
 
+def mistake_case(mutation, activation, lambd, method="autograd"):
+    """The GradReports of the unbroken and of the broken code, on one and
+    the same square network and minibatch (seeded by the mutation), so
+    that the mutation is the only difference between the two."""
+    name, old, _ = mutation
+    seed = sum(map(ord, old))  # a fixed network per mistake
+    reports = []
+    for env in (load(), load(mutation)):
+        reports.append(
+            check(
+                env,
+                [5, 5, 5, 5],
+                activation,
+                lambd,
+                torch.Generator().manual_seed(seed),
+                method,
+            )
+        )
+    return reports
+
+
+@pytest.mark.parametrize(
+    "description, mutation, activation, lambd", MISTAKES, ids=IDS
+)
+def test_unbroken_code_passes_the_check(
+    description, mutation, activation, lambd
+):
+    """The baseline of every mistake: the code the mutation rewrites holds
+    the text it replaces, and the unbroken code passes the very check, on
+    the very network, that the broken code fails below."""
+    name, old, new = mutation
+    assert SOURCES[name].count(old) == 1, f"{description}: {old!r}"
+    assert old != new, f"{description} changes nothing"
+    unbroken, _ = mistake_case(mutation, activation, lambd)
+    unbroken.assert_below(1e-13)
+
+
 @pytest.mark.parametrize(
     "description, mutation, activation, lambd", MISTAKES, ids=IDS
 )
 @pytest.mark.parametrize("method", ["autograd", "finite differences"])
 def test_check_catches_mistake(
-    nb, generator, description, mutation, activation, lambd, method
+    description, mutation, activation, lambd, method
 ):
-    """On one network and minibatch, the notebook's code passes the check
-    and the code with the mistake fails it: the mistake alone is caught."""
-    state = generator.get_state()
-    report = check(nb, [5, 5, 5, 5], activation, lambd, generator, method)
-    report.assert_below(1e-13 if method == "autograd" else 1e-7)
-    generator.set_state(state)  # the same network and minibatch again
-    broken = load(mutation)
-    report = check(broken, [5, 5, 5, 5], activation, lambd, generator, method)
-    assert report.worst > 1e-3, f"{description} went unnoticed: {report}"
+    unbroken, broken = mistake_case(mutation, activation, lambd, method)
+    unbroken.assert_below(1e-7)
+    assert broken.worst > 1e-3, f"{description} went unnoticed: {broken}"
     with pytest.raises(AssertionError, match="by more than"):
-        report.assert_below(1e-7)
+        broken.assert_below(1e-7)
 
 
 def test_transposed_bp4_with_rectangular_weights_fails_at_once(generator):
