@@ -84,6 +84,7 @@ from .scratch import (
     squared_loss,
 )
 from .train import (
+    History,
     evaluate,
     evaluate_accuracy,
     train,
@@ -107,6 +108,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "GradReport",
+    "History",
     "LRSchedule",
     "LayerStats",
     "Record",

@@ -67,7 +67,7 @@ PUBLIC = set(
     load_data_fashion_mnist load_fashion_mnist find_fashion_mnist
     get_fashion_mnist_labels FASHION_MNIST_CLASSES FASHION_MNIST_CLASSES_ZH
     linreg squared_loss sgd SGDUpdater accuracy Accumulator
-    train train_ch3 train_epoch_ch3 evaluate evaluate_accuracy
+    train train_ch3 train_epoch_ch3 evaluate evaluate_accuracy History
     Callback LRSchedule cosine_schedule EarlyStopping LayerStats Record Animate
     Twin train_twins k_fold polynomial_features grad_check GradReport
     init_linear he_normal_ xavier_normal_ he_uniform_ xavier_uniform_
@@ -80,7 +80,6 @@ INTERNAL = [
     "normalize_generator",
     "TrainState",
     "SliderRecord",
-    "History",
     "set_lr",
     "Animator",
     "try_gpu",
