@@ -17,7 +17,7 @@ and readable in one sitting:
   Fashion-MNIST files, on :mod:`~d2lutils.idx` (the IDX format),
   :mod:`~d2lutils.download` and :mod:`~d2lutils.filecache`;
 * :mod:`~d2lutils.scratch` -- the from-scratch pieces of the first sections;
-* :mod:`~d2lutils.train` -- the one training loop ``train``; ``train_ch3``
+* :mod:`~d2lutils.training` -- the one training loop ``train``; ``train_ch3``
   and ``evaluate_accuracy`` under d2l's names;
 * :mod:`~d2lutils.callbacks` -- hooks for the loop: schedules, early
   stopping, recorders, a live plot;
@@ -27,7 +27,7 @@ and readable in one sitting:
 * :mod:`~d2lutils.gradcheck` -- hand-written gradients against autograd or
   finite differences;
 * :mod:`~d2lutils.init` -- Xavier and He by hand, and ``init_linear``;
-* :mod:`~d2lutils.plot` -- plots on a matplotlib ``Axes``, the book's
+* :mod:`~d2lutils.plotting` -- plots on a matplotlib ``Axes``, the book's
   figure style; :mod:`~d2lutils.widgets` -- the hyperparameter ``slider``.
 """
 
@@ -67,7 +67,7 @@ from .init import (
     xavier_uniform_,
 )
 from .model_selection import k_fold, polynomial_features
-from .plot import (
+from .plotting import (
     draw_network,
     plot,
     plot_history,
@@ -83,7 +83,7 @@ from .scratch import (
     sgd,
     squared_loss,
 )
-from .train import (
+from .training import (
     History,
     evaluate,
     evaluate_accuracy,
@@ -163,7 +163,7 @@ from torch.optim import Optimizer as _Optimizer  # noqa: E402
 
 from .core import normalize_generator as normalize_generator  # noqa: E402
 from .gradcheck import _autograd_grads as autograd_grads  # noqa: E402, F401
-from .train import train as _train  # noqa: E402
+from .training import train as _train  # noqa: E402
 from .widgets import SliderError as SliderError  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Hooks for the training loop: what varies from section to section.
 
-:func:`d2lutils.train.train` is the book's one training loop. What a
+:func:`d2lutils.training.train` is the book's one training loop. What a
 section needs on top of it -- a learning-rate schedule, early stopping, a
 statistic recorded every step, a live plot -- is a *callback*: an object
 whose methods the loop calls at fixed moments, in the manner of Keras
@@ -64,8 +64,8 @@ class TrainState:
 
     Attributes
     ----------
-    net, loss, updater : as passed to :func:`~d2lutils.train.train`.
-    history : the :class:`~d2lutils.train.History` being filled.
+    net, loss, updater : as passed to :func:`~d2lutils.training.train`.
+    history : the :class:`~d2lutils.training.History` being filled.
     num_epochs : the number of epochs asked for.
     epoch : the current epoch, counted from 1.
     step : during a step, its index in this run (from 0); between steps
@@ -482,7 +482,7 @@ class Animate(Callback):
     ----------
     keys : the records to draw, e.g. ``("train_loss", "test_acc")``;
         default: every per-epoch record.
-    **kwargs : passed on to :class:`~d2lutils.plot.Animator` (``ylim``,
+    **kwargs : passed on to :class:`~d2lutils.plotting.Animator` (``ylim``,
         ``yscale``, ``figsize``, ...).
     """
 
@@ -499,7 +499,7 @@ class Animate(Callback):
         self.animator = None
 
     def on_epoch_end(self, state: TrainState) -> None:
-        from .plot import Animator
+        from .plotting import Animator
 
         records = state.history.epochs
         keys = self.keys or tuple(records)

@@ -13,7 +13,7 @@ work:
   powers from swamping the gradient.
 
 The section trains its polynomials with the book's one loop,
-:func:`d2lutils.train.train`, measuring the whole training and test sets
+:func:`d2lutils.training.train`, measuring the whole training and test sets
 after every epoch (``eval_iters={"train": ..., "test": ...}``).
 """
 

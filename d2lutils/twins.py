@@ -4,7 +4,7 @@ Each pair of sections builds the same model twice, once from scratch and
 once with ``torch.nn`` (or once with a hand-written backward pass and once
 with autograd), and claims they are the same model. The honest check:
 start both from the same parameters, feed both the same minibatches in the
-same order, train both with :func:`d2lutils.train.train`, and compare the
+same order, train both with :func:`d2lutils.training.train`, and compare the
 parameters after every epoch (and the loss at every step).
 
 :func:`train_twins` does that. Each side is a :class:`Twin`: the model, its
@@ -28,7 +28,7 @@ import torch
 from .callbacks import Callback
 from .core import check_int
 from .data import ArrayLoader
-from .train import History, train
+from .training import History, train
 
 __all__ = ["Twin", "TwinRun", "train_twins"]
 
@@ -39,7 +39,7 @@ class Twin:
 
     Attributes
     ----------
-    net, loss, updater : as for :func:`~d2lutils.train.train`.
+    net, loss, updater : as for :func:`~d2lutils.training.train`.
     params : a function returning the current parameters, in the layout
         both twins share (e.g. ``lambda: [net[1].weight.T, net[1].bias]``).
     callbacks : callbacks of this twin's run, e.g. ``[d2l.LRSchedule(...)]``.
@@ -59,7 +59,7 @@ class TwinRun:
 
     Attributes
     ----------
-    histories : the two :class:`~d2lutils.train.History` records.
+    histories : the two :class:`~d2lutils.training.History` records.
     start : the first twin's parameters before training.
     epochs : for each twin, its parameters after each epoch.
     """
@@ -136,7 +136,7 @@ def train_twins(
     seed : the seed of both loaders' shuffling.
     second_seed : a different seed for the second twin's loader (to show
         that the comparison notices another batch order).
-    eval_iters, metrics : as for :func:`~d2lutils.train.train`, for both.
+    eval_iters, metrics : as for :func:`~d2lutils.training.train`, for both.
 
     Examples
     --------

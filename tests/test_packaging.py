@@ -109,6 +109,14 @@ def test_nothing_else_is_public():
     assert extra <= old, f"public but not in __all__: {sorted(extra - old)}"
 
 
+def test_no_module_is_named_like_a_public_name():
+    """``d2lutils/plot.py`` beside ``d2l.plot``: whoever imports the module
+    by its path (pytest's doctests do) makes ``d2lutils.plot`` the module."""
+    modules = {p.stem for p in (ROOT / "d2lutils").glob("*.py")}
+    modules |= {p.name for p in (ROOT / "d2lutils").iterdir() if p.is_dir()}
+    assert not modules & set(d2lutils.__all__)
+
+
 def test_readme_lists_every_public_name():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme[

@@ -1,4 +1,4 @@
-"""d2lutils.train: the one training loop, its History and evaluation."""
+"""d2lutils.training: the one training loop, its History and evaluation."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import d2lutils as d2l
-from d2lutils.train import History
+from d2lutils.training import History
 
 
 def _toy_problem(n=300, seed=0):

@@ -327,14 +327,14 @@ class Animator:
 
 
 def plot_history(history, keys=None, axes=None, *, figsize=None, **kwargs):
-    """Plot per-epoch records of a :class:`~d2lutils.train.History`.
+    """Plot per-epoch records of a :class:`~d2lutils.training.History`.
 
     ``keys`` names the records to draw (default: all of them); further
     keyword arguments go to :func:`plot` (``yscale``, ``ylim``, ...).
 
     Examples
     --------
-    >>> from d2lutils.train import History
+    >>> from d2lutils.training import History
     >>> h = History()
     >>> h.log_epoch(train_loss=1.0); h.log_epoch(train_loss=0.5)
     >>> len(plot_history(h).lines)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import d2lutils as d2l
-from d2lutils.plot import Animator
-from d2lutils.train import History
+from d2lutils.plotting import Animator
+from d2lutils.training import History
 
 
 def test_plot_forms():
