@@ -1,21 +1,14 @@
 """Randomness, argument checks and evaluation mode: what every module uses.
 
-The book follows one randomness convention. A notebook calls
-:func:`set_seed` once at the top; every function in ``d2lutils`` that draws
-random numbers also takes an optional ``generator`` argument, which
-:func:`normalize_generator` turns into something ``torch`` accepts:
-
-* ``None`` -- use torch's global generator (the one :func:`set_seed` seeds);
-* an ``int`` -- a fresh ``torch.Generator`` seeded with it;
-* a ``torch.Generator`` -- used as it is.
-
-Integer arguments (sizes, counts, epochs, seeds) go through one check,
-:func:`check_int`: anything that *is* an integer for Python (``int``, NumPy
-and torch integers, via ``operator.index``) passes; ``bool``, floats and
-strings are refused with a message naming the argument. Lists of
-parameters or gradients go through :func:`check_tensors`. :func:`eval_mode`
-measures a model in evaluation mode and puts it back as it was;
-:func:`in_notebook` tells a Jupyter/Colab kernel from a script.
+One randomness convention: a notebook calls :func:`set_seed` once at the
+top, and every function here that draws random numbers also takes an
+optional ``generator``: ``None`` (torch's global generator, the one
+:func:`set_seed` seeds), an ``int`` (a fresh ``torch.Generator`` seeded
+with it) or a ``torch.Generator``; :func:`normalize_generator` turns it
+into what ``torch`` accepts. Integer arguments go through
+:func:`check_int` (NumPy and torch integers pass, ``bool`` and floats do
+not), lists of tensors through :func:`check_tensors`. :func:`eval_mode`
+measures a model in evaluation mode and puts it back as it was.
 """
 
 from __future__ import annotations
@@ -111,11 +104,8 @@ def normalize_generator(generator: GeneratorLike) -> Optional[torch.Generator]:
 
     Examples
     --------
-    >>> g = normalize_generator(0)
-    >>> torch.randint(10, (3,), generator=g).tolist()
+    >>> torch.randint(10, (3,), generator=normalize_generator(0)).tolist()
     [4, 9, 3]
-    >>> normalize_generator(None) is None
-    True
     """
     if generator is None or isinstance(generator, torch.Generator):
         return generator
@@ -132,14 +122,10 @@ def normalize_generator(generator: GeneratorLike) -> Optional[torch.Generator]:
 def set_seed(seed: int) -> None:
     """Seed Python's ``random``, NumPy and PyTorch in one call.
 
-    Call it once at the top of a notebook so that every run prints the
-    same numbers.
-
     Examples
     --------
     >>> set_seed(42); a = torch.rand(2)
-    >>> set_seed(42); b = torch.rand(2)
-    >>> torch.equal(a, b)
+    >>> set_seed(42); torch.equal(a, torch.rand(2))
     True
     """
     seed = check_int(seed, "seed", min_value=0)
@@ -152,9 +138,8 @@ def set_seed(seed: int) -> None:
 def eval_mode(net: Any) -> Iterator[Any]:
     """Run the block with ``net`` in evaluation mode and without gradients.
 
-    An ``nn.Module`` is switched to ``net.eval()`` (dropout off) and back
-    to the mode it was in when the block ends, however it ends; a plain
-    function is only run without gradients.
+    An ``nn.Module`` goes back to the mode it was in, however the block
+    ends; a plain function is only run without gradients.
 
     Examples
     --------
@@ -179,8 +164,6 @@ def eval_mode(net: Any) -> Iterator[Any]:
 def in_notebook() -> bool:
     """True inside a Jupyter/Colab kernel, False in scripts and terminals.
 
-    Examples
-    --------
     >>> in_notebook()
     False
     """
