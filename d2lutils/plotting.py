@@ -1,23 +1,16 @@
 """Plotting: small helpers that draw on a matplotlib ``Axes`` and return it.
 
-* :func:`plot` -- one or several curves, d2l style;
-* :func:`show_images` -- a grid of images with optional titles, and
-  :func:`predict_ch3`, Fashion-MNIST images titled with their true and
-  predicted labels;
-* :class:`Animator` -- a figure that redraws in place while a model trains;
-* :func:`plot_history` -- the curves of a finished training run;
-* :func:`draw_network` -- the diagram of a fully connected network;
-* :func:`use_book_style` -- the book's look for every figure, asked for
-  once at the top of a notebook.
+:func:`plot` draws curves, d2l style; :func:`plot_history` the curves of a
+training run; :class:`Animator` curves that grow while a model trains;
+:func:`show_images` a grid of images, :func:`predict_ch3` Fashion-MNIST
+images titled with their true and predicted labels; :func:`draw_network`
+a fully connected network. None of them changes matplotlib's global
+settings, except :func:`use_book_style`, whose job it is.
 
-None of them changes matplotlib's global settings, except
-:func:`use_book_style`, whose whole job is to do so when the reader asks.
-
-The live plot works in three settings. In Jupyter and Colab it is shown
-once and then updated through a display handle, so an executed notebook
-(and the rendered book) keeps exactly one figure, the final one. In a plain
-Python script nothing is shown while training; the figure is left open, so
-``plt.show()`` or ``animator.fig.savefig(...)`` afterwards shows or saves it.
+The live plot: in Jupyter and Colab it is shown once and then updated
+through a display handle, so an executed notebook (and the book) keeps one
+figure, the last; in a script nothing is shown while training, and the
+figure is left open for ``plt.show()`` or ``savefig``.
 """
 
 from __future__ import annotations
@@ -46,11 +39,9 @@ __all__ = [
 _FMTS = ("-", "m--", "g-.", "r:", "c-", "y--")
 
 # The book's figures: 4.2 in wide (about 400 CSS px: full size in the
-# 688 px text column at 1280 px, scaled to 85 % on a 390 px phone), every
-# text at 10 pt (13 px on a laptop, 11 px on a phone; mathtext's sub- and
-# superscripts, at 70 %, 9 px and 8 px), one column of panels, and SVG
-# whose text stays text: crisp on any screen, and a build is byte-identical
-# to the last one (no date, fixed element ids).
+# 688 px text column at 1280 px, 85 % on a 390 px phone), every text at
+# 10 pt (13 px on a laptop, 11 px on a phone), one column of panels, SVG
+# with text kept as text, no date and fixed ids (the same bytes each build).
 BOOK_STYLE = {
     "figure.figsize": (4.2, 2.8),
     "figure.constrained_layout.use": True,
@@ -70,14 +61,10 @@ BOOK_STYLE = {
 def use_book_style() -> None:
     """Draw every later figure in the book's style (changes rcParams).
 
-    Sets :data:`BOOK_STYLE` (figure size, font sizes, SVG with text kept
-    as text) and, in Jupyter or Colab, shows figures as SVG, sharp at any
-    zoom. Call it once, after the imports; ``plt.rcdefaults()`` undoes it.
-    Figures with several panels stack them (``plt.subplots(2, 1)``) and
-    stay 4.2 in wide, so that their text stays legible on a phone.
+    Sets :data:`BOOK_STYLE` and, in Jupyter or Colab, shows figures as SVG.
+    Call it once, after the imports; ``plt.rcdefaults()`` undoes it.
+    Several panels are stacked (``plt.subplots(2, 1)``), 4.2 in wide.
 
-    Examples
-    --------
     >>> use_book_style()
     >>> plt.rcParams["figure.figsize"], plt.rcParams["svg.fonttype"]
     ([4.2, 2.8], 'none')
@@ -97,26 +84,10 @@ def _as_numpy(a: Any) -> np.ndarray:
     return np.asarray(a)
 
 
-def _set_axes(
-    ax,
-    xlabel=None,
-    ylabel=None,
-    legend=None,
-    xlim=None,
-    ylim=None,
-    xscale="linear",
-    yscale="linear",
-):
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    ax.set_xscale(xscale)
-    ax.set_yscale(yscale)
-    if xlim is not None:
-        ax.set_xlim(xlim)
-    if ylim is not None:
-        ax.set_ylim(ylim)
+def _set_axes(ax, legend=None, xscale="linear", yscale="linear", **kw):
+    """Scales, then labels and limits (``xlabel=...``), and the legend."""
+    ax.set(xscale=xscale, yscale=yscale)
+    ax.set(**{k: v for k, v in kw.items() if v is not None})
     if legend:
         ax.legend(legend)
     ax.grid(True)
@@ -177,7 +148,8 @@ def plot(
             axes.plot(x, y, fmt)
         else:
             axes.plot(y, fmt)
-    _set_axes(axes, xlabel, ylabel, legend, xlim, ylim, xscale, yscale)
+    labels = {"xlabel": xlabel, "ylabel": ylabel, "xlim": xlim, "ylim": ylim}
+    _set_axes(axes, legend, xscale, yscale, **labels)
     return axes
 
 
@@ -188,7 +160,8 @@ def show_images(
     titles: Optional[Sequence[str]] = None,
     scale: float = 1.5,
 ):
-    """Show images in a ``num_rows x num_cols`` grid; return the axes array.
+    """Show images in a ``num_rows x num_cols`` grid, each ``scale`` inches
+    wide; return the flat array of axes.
 
     ``imgs`` is a tensor or array of shape ``(n, h, w)`` or ``(n, 1, h, w)``
     (or a list of 2-d images); at most ``num_rows * num_cols`` are shown.
@@ -206,11 +179,8 @@ def show_images(
             f"num_rows and num_cols must be positive, got {num_rows}, "
             f"{num_cols}"
         )
-    n = num_rows * num_cols
-    imgs = [_as_numpy(img) for img in list(imgs)[:n]]
-    imgs = [
-        img[0] if img.ndim == 3 and img.shape[0] == 1 else img for img in imgs
-    ]
+    imgs = [_as_numpy(img) for img in list(imgs)[: num_rows * num_cols]]
+    imgs = [img[0] if img.ndim == 3 and len(img) == 1 else img for img in imgs]
     for img in imgs:
         if img.ndim != 2:
             raise ValueError(
@@ -223,31 +193,45 @@ def show_images(
     _, axes = plt.subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
     axes = axes.flatten()
     for i, ax in enumerate(axes):
-        ax.axes.get_xaxis().set_visible(False)
-        ax.axes.get_yaxis().set_visible(False)
+        ax.get_xaxis().set_visible(False)
+        ax.get_yaxis().set_visible(False)
         if i >= len(imgs):
             ax.set_axis_off()
             continue
-        ax.imshow(imgs[i], cmap="gray_r" if imgs[i].ndim == 2 else None)
+        ax.imshow(imgs[i], cmap="gray_r")
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
     return axes
 
 
-def predict_ch3(net, test_iter, n: int = 6):
+def predict_ch3(net, test_iter, n: int = 6, num_rows: int = 1):
     """Show the first ``n`` test images titled with true and predicted labels.
 
-    ``net`` is run in evaluation mode (:func:`~d2lutils.core.eval_mode`) on
-    the first minibatch of ``test_iter``; returns the axes of the grid.
+    ``net`` is run in evaluation mode on the first minibatch of
+    ``test_iter``; the images fill ``num_rows`` rows, and the figure is at
+    most 4.2 in wide (the book's width), each image at most 1.5 in. Returns
+    the axes of the grid.
+
+    Examples
+    --------
+    >>> net = lambda X: torch.eye(10)[[9] * len(X)]   # always "ankle boot"
+    >>> data = [(torch.zeros(8, 1, 28, 28), torch.arange(8))]
+    >>> axes = predict_ch3(net, data, n=8, num_rows=2)
+    >>> axes[5].get_title().splitlines(), float(axes[0].figure.get_figwidth())
+    (['sandal', 'ankle boot'], 4.2)
+    >>> plt.close("all")
     """
     n = check_int(n, "n", min_value=1)
+    num_rows = check_int(num_rows, "num_rows", min_value=1)
     X, y = next(iter(test_iter))
     X, y = X[:n], y[:n]
     with eval_mode(net):
         preds = net(X).argmax(dim=1)
     trues, preds = get_fashion_mnist_labels(y), get_fashion_mnist_labels(preds)
     titles = [f"{t}\n{p}" for t, p in zip(trues, preds)]
-    return show_images(X, 1, len(X), titles=titles)
+    num_cols = -(-len(X) // num_rows)
+    scale = min(1.5, 4.2 / num_cols)
+    return show_images(X, num_rows, num_cols, titles=titles, scale=scale)
 
 
 def _as_list(v) -> list:
@@ -297,14 +281,10 @@ class Animator:
 
     def add(self, x, y) -> None:
         """Append one point per curve (``y`` a number or a sequence)."""
-        y = _as_list(y)
-        n = len(y)
-        x = _as_list(x)
-        if len(x) == 1 and n > 1:
-            x = x * n
+        x, y = _as_list(x), _as_list(y)
+        n, x = len(y), x * len(y) if len(x) == 1 else x
         if self.X is None:
-            self.X = [[] for _ in range(n)]
-            self.Y = [[] for _ in range(n)]
+            self.X, self.Y = [[] for _ in y], [[] for _ in y]
         if n != len(self.Y):
             raise ValueError(
                 f"this Animator draws {len(self.Y)} curves, got {n} values"
@@ -343,17 +323,10 @@ def plot_history(history, keys=None, axes=None, *, figsize=None, **kwargs):
     """
     keys = list(history.epochs) if keys is None else list(keys)
     epochs = list(range(1, history.num_epochs + 1))
-    curves = [history[k] for k in keys]
     kwargs.setdefault("xlim", (1, max(len(epochs), 2)))
-    return plot(
-        epochs,
-        curves,
-        xlabel="epoch",
-        legend=[k.replace("_", " ") for k in keys],
-        figsize=figsize,
-        axes=axes,
-        **kwargs,
-    )
+    kwargs.setdefault("legend", [k.replace("_", " ") for k in keys])
+    curves = [history[k] for k in keys]
+    return plot(epochs, curves, "epoch", figsize=figsize, axes=axes, **kwargs)
 
 
 def draw_network(
