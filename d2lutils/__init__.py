@@ -5,30 +5,9 @@ The names follow *Dive into Deep Learning* so its readers feel at home::
     import d2lutils as d2l
     train_iter, test_iter = d2l.load_data_fashion_mnist(256)
 
-``d2l.*`` holds what the notebooks and their readers use (``__all__``; the
-README's layout table says who uses each name). Modules, each with one job
-and readable in one sitting:
-
-* :mod:`~d2lutils.core` -- ``set_seed`` and the one randomness convention
-  (``generator=None | int | torch.Generator``), integer checks, the
-  evaluation-mode switch;
-* :mod:`~d2lutils.data` -- synthetic data and minibatches;
-  :mod:`~d2lutils.fashion_mnist` finds, fetches, checks and caches the
-  Fashion-MNIST files, on :mod:`~d2lutils.idx` (the IDX format),
-  :mod:`~d2lutils.download` and :mod:`~d2lutils.filecache`;
-* :mod:`~d2lutils.scratch` -- the from-scratch pieces of the first sections;
-* :mod:`~d2lutils.training` -- the one training loop ``train``; ``train_ch3``
-  and ``evaluate_accuracy`` under d2l's names;
-* :mod:`~d2lutils.callbacks` -- hooks for the loop: schedules, early
-  stopping, recorders, a live plot;
-* :mod:`~d2lutils.twins` -- two implementations trained on the same
-  batches from the same start, compared;
-* :mod:`~d2lutils.model_selection` -- K-fold splits, polynomial features;
-* :mod:`~d2lutils.gradcheck` -- hand-written gradients against autograd or
-  finite differences;
-* :mod:`~d2lutils.init` -- Xavier and He by hand, and ``init_linear``;
-* :mod:`~d2lutils.plotting` -- plots on a matplotlib ``Axes``, the book's
-  figure style; :mod:`~d2lutils.widgets` -- the hyperparameter ``slider``.
+``d2l.*`` (``__all__``) holds what the notebooks and their readers use;
+the README's layout table says who uses each name and which module, each
+with one job and readable in one sitting, holds it.
 """
 
 from importlib.metadata import PackageNotFoundError as _NotInstalled
@@ -58,7 +37,7 @@ from .fashion_mnist import (
     get_fashion_mnist_labels,
     load_fashion_mnist,
 )
-from .gradcheck import GradReport, grad_check
+from .gradcheck import GradReport, grad_check, relative_error
 from .init import (
     he_normal_,
     he_uniform_,
@@ -135,6 +114,7 @@ __all__ = [
     "plot_history",
     "polynomial_features",
     "predict_ch3",
+    "relative_error",
     "set_seed",
     "sgd",
     "show_images",

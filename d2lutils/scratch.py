@@ -1,15 +1,10 @@
 """The from-scratch pieces of the first sections, for later sections to reuse.
 
 The linear-regression and softmax sections write :func:`linreg`,
-:func:`squared_loss`, :func:`sgd` and :func:`accuracy` in the open, where
-the reader sees every line; later sections import them from here
-(``tests/`` checks that the notebook copies and these agree).
-:class:`Accumulator` keeps the running sums of d2l's from-scratch
-evaluation loop.
-
-:class:`SGDUpdater` wraps :func:`sgd` into the ``updater(batch_size)``
-function the training loop calls, with a learning rate ``lr`` that a
-schedule can change between steps (see :mod:`d2lutils.callbacks`).
+:func:`squared_loss`, :func:`sgd`, :func:`accuracy` and :class:`Accumulator`
+in the open; later sections import them from here (``tests/`` checks that
+the notebook copies and these agree). :class:`SGDUpdater` is :func:`sgd` as
+the loop's ``updater(batch_size)``, with a rate a schedule can change.
 """
 
 from __future__ import annotations
@@ -34,8 +29,6 @@ __all__ = [
 def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """The linear model ``X w + b``.
 
-    Examples
-    --------
     >>> linreg(torch.ones(2, 3), torch.ones(3, 1), torch.tensor(0.5))
     tensor([[3.5000],
             [3.5000]])
@@ -49,12 +42,9 @@ def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Half the squared error per example, ``(y_hat - y)**2 / 2``.
+    """Half the squared error per example, ``(y_hat - y)**2 / 2``, with
+    ``y`` reshaped to ``y_hat``'s shape (labels often come as ``(n,)``).
 
-    ``y`` is reshaped to ``y_hat``'s shape (labels often come as ``(n,)``).
-
-    Examples
-    --------
     >>> squared_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0]))
     tensor([[0.5000],
             [2.0000]])
@@ -68,14 +58,9 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def _check_lr(lr) -> float:
-    if isinstance(lr, bool) or isinstance(lr, (str, bytes)):
+    if isinstance(lr, (bool, str, bytes)) or not hasattr(lr, "__float__"):
         raise TypeError(f"lr must be a number, got {type(lr).__name__}")
-    try:
-        value = float(lr)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"lr must be a number, got {type(lr).__name__}"
-        ) from None
+    value = float(lr)
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"lr must be a finite number >= 0, got {lr}")
     return value
@@ -84,14 +69,11 @@ def _check_lr(lr) -> float:
 def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     """One minibatch SGD step: ``param -= lr * param.grad / batch_size``.
 
-    The loss must have been *summed* over the minibatch before
-    ``backward()``, so dividing by ``batch_size`` gives the mean gradient.
-    Gradients are zeroed afterwards. Every argument and every gradient is
-    checked before any parameter changes, so a bad call leaves the model
-    as it was.
+    The loss was *summed* over the minibatch before ``backward()``, so
+    dividing by ``batch_size`` gives the mean gradient; the gradients are
+    zeroed afterwards. A bad call (any argument or gradient) raises before
+    any parameter changes.
 
-    Examples
-    --------
     >>> w = torch.tensor([1.0], requires_grad=True)
     >>> (3 * w).sum().backward()
     >>> sgd([w], lr=0.1, batch_size=1); w
@@ -114,14 +96,10 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
 
 
 class SGDUpdater:
-    """``updater(batch_size)`` for the loop: :func:`sgd` on ``params``.
+    """``updater(batch_size)`` for the loop: :func:`sgd` on ``params``,
+    at the rate ``updater.lr`` (which :class:`~d2lutils.callbacks.LRSchedule`
+    can change between steps).
 
-    The learning rate is the attribute ``lr``, so a schedule (for example
-    :class:`~d2lutils.callbacks.LRSchedule`) can change it between steps,
-    as it changes an optimizer's ``param_groups``.
-
-    Examples
-    --------
     >>> w = torch.tensor([1.0], requires_grad=True)
     >>> updater = SGDUpdater([w], lr=0.5)
     >>> (2 * w).sum().backward(); updater(1); w
@@ -140,13 +118,9 @@ class SGDUpdater:
 
 
 def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """The *number* of correct predictions (as in d2l), not the fraction.
+    """The *number* of correct predictions (as in d2l), not the fraction;
+    ``y_hat`` holds scores ``(n, q)`` or predicted labels ``(n,)``.
 
-    ``y_hat`` holds scores ``(n, q)`` (the arg max is the prediction) or
-    predicted labels ``(n,)``.
-
-    Examples
-    --------
     >>> accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
     1.0
     """
@@ -163,8 +137,6 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
 class Accumulator:
     """Running sums of ``n`` quantities (d2l's from-scratch bookkeeping).
 
-    Examples
-    --------
     >>> m = Accumulator(2); m.add(1, 2); m.add(3, 4); m[0], m[1]
     (4.0, 6.0)
     """

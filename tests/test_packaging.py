@@ -70,6 +70,7 @@ PUBLIC = set(
     train train_ch3 train_epoch_ch3 evaluate evaluate_accuracy History
     Callback LRSchedule cosine_schedule EarlyStopping LayerStats Record Animate
     Twin train_twins k_fold polynomial_features grad_check GradReport
+    relative_error
     init_linear he_normal_ xavier_normal_ he_uniform_ xavier_uniform_
     plot plot_history show_images predict_ch3 draw_network use_book_style
     slider
