@@ -1,10 +1,9 @@
 """Hooks for the training loop: what varies from section to section.
 
-What a section needs on top of the book's one loop,
-:func:`d2lutils.training.train` -- a learning-rate schedule, early
-stopping, a statistic recorded every step, a live plot -- is a
-*callback*, whose methods the loop calls at fixed moments (as Keras
-callbacks and fastai's ``Callback`` events)::
+What a section adds to the book's one loop, :func:`d2lutils.training.train`
+(a schedule, early stopping, a statistic, a live plot), is a *callback*,
+whose methods the loop calls at fixed moments, as Keras callbacks and
+fastai's ``Callback`` events::
 
     on_train_begin
       on_epoch_begin
@@ -81,17 +80,11 @@ class Callback:
     """Base class: override the moments you need; the others do nothing."""
 
     def on_train_begin(self, state: TrainState) -> None: ...
-
     def on_epoch_begin(self, state: TrainState) -> None: ...
-
     def on_step_begin(self, state: TrainState) -> None: ...
-
     def on_after_backward(self, state: TrainState) -> None: ...
-
     def on_step_end(self, state: TrainState) -> None: ...
-
     def on_epoch_end(self, state: TrainState) -> None: ...
-
     def on_train_end(self, state: TrainState) -> None: ...
 
 

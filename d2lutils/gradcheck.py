@@ -186,11 +186,8 @@ def grad_check(
     """
     manual = check_tensors(manual, "manual")
     params = check_tensors(params, "params")
-    names = (
-        [f"params[{i}]" for i in range(len(params))]
-        if names is None
-        else names
-    )
+    if names is None:
+        names = [f"params[{i}]" for i in range(len(params))]
     if not len(manual) == len(params) == len(names):
         raise ValueError(
             f"{len(manual)} hand-computed gradients, {len(params)} "

@@ -356,20 +356,17 @@ def draw_network(
         raise ValueError(
             f"layer_sizes needs at least two layers of >= 1 unit, got {sizes}"
         )
-    for name, seq in [
-        ("layer_names", layer_names),
-        ("node_labels", node_labels),
-    ]:
+    named = {"layer_names": layer_names, "node_labels": node_labels}
+    for name, seq in named.items():
         if seq is not None and len(seq) != len(sizes):
             raise ValueError(
                 f"{name} has {len(seq)} entries for {len(sizes)} layers"
             )
-    if node_labels is not None:
-        for i, (labels, n) in enumerate(zip(node_labels, sizes)):
-            if len(labels) != n:
-                raise ValueError(
-                    f"layer {i} has {n} units but {len(labels)} labels"
-                )
+    for i, (labels, n) in enumerate(zip(node_labels or [], sizes)):
+        if len(labels) != n:
+            raise ValueError(
+                f"layer {i} has {n} units but {len(labels)} labels"
+            )
     if axes is None:
         _, axes = plt.subplots(figsize=figsize)
     width = max(sizes)

@@ -1,30 +1,22 @@
 """Hyperparameter sliders that work in Jupyter, Colab, the book and scripts.
 
-A chapter often wants the reader to *move* a hyperparameter (the weight
-decay λ, a dropout probability, an initialization variance) and watch a
-figure change. ipywidgets does that in a live kernel, but there is no
-kernel behind the rendered book, where an ``interact`` slider stays frozen.
+A chapter wants the reader to *move* a hyperparameter (the weight decay λ,
+a dropout probability) and watch a figure change; but no kernel runs
+behind the rendered book, where an ipywidgets slider stays frozen.
+:func:`slider` takes ``draw(value)``, which draws the figure for one value,
+and the values to offer, in one of three modes:
 
-:func:`slider` takes ``draw(value)``, a function that draws the figure for
-one value, and the values to offer, and picks one of three modes:
+* ``"widget"`` (Jupyter, Colab): an ipywidgets slider that draws a value
+  the first time the reader releases it there;
+* ``"static"`` (the book build): every value drawn up front, as SVG, into
+  one HTML slider that the book's script and stylesheet bring to life
+  (``_ext/static/d2lbook.js``, ``d2lbook.css``): no kernel, no network;
+* ``"script"`` (plain Python): the default value, drawn once.
 
-``"widget"``
-    In Jupyter or Colab: an ipywidgets slider that draws a value the first
-    time the reader releases it there (values never visited are never
-    computed).
-``"static"``
-    In the book build: every value drawn up front, as SVG, into one HTML
-    slider that the book's script and stylesheet bring to life
-    (``_ext/static/d2lbook.js``, ``d2lbook.css``): no kernel, no network.
-``"script"``
-    In a plain Python script: the default value, drawn once and left open
-    for ``plt.show()``.
-
-``D2LUTILS_SLIDER_MODE`` chooses the mode when the caller does not (the
-book build sets ``static``); ``auto`` or unset means ``widget`` in a
-kernel with ipywidgets, else ``script``. Every figure gets an alt text:
-the caller's ``alt``, or one written from the figure's labels, plus the
-value ("..., for λ = 3").
+``D2LUTILS_SLIDER_MODE`` chooses when the caller does not (the book build
+sets ``static``); ``auto`` or unset means ``widget`` in a kernel with
+ipywidgets, else ``script``. Each figure's alt text is the caller's
+``alt`` (or one written from its labels) plus the value, "..., for λ = 3".
 """
 
 from __future__ import annotations
@@ -32,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import importlib.util
 import io
 import itertools
 import json
@@ -74,11 +67,7 @@ class SliderError(RuntimeError):
 
 
 def _has_ipywidgets() -> bool:
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("ipywidgets") is not None
 
 
 def slider_mode(mode: Optional[str] = None) -> str:
@@ -155,20 +144,12 @@ def _describe(fig: Figure) -> str:
 
 @dataclass
 class SliderRecord:
-    """What :func:`slider` made; which fields are set depends on the mode.
-
-    Attributes
-    ----------
-    mode : ``"static"``, ``"widget"`` or ``"script"``.
-    values, labels : the values offered and the text shown for each.
-    default_index : position of the default value in ``values``.
-    frames : {index: (SVG text, alt text)} for every value drawn so far.
-    html : the HTML shown (static mode).
-    widget, control : the ipywidgets box shown and its
-        ``SelectionSlider``; set ``control.value`` to an index to move it
-        from code (widget mode).
-    figure : the figure of the default value (script mode).
-    """
+    """What :func:`slider` made: the ``mode``, the ``values`` and their
+    ``labels``, the ``default_index``, and ``frames``, ``{index: (SVG, alt
+    text)}`` of the values drawn so far; in static mode the ``html``, in
+    widget mode the ``widget`` shown and its ``control`` (set
+    ``control.value`` to an index to move it), in script mode the default
+    value's ``figure``."""
 
     mode: str
     values: tuple
@@ -359,31 +340,22 @@ def slider(
 
     Parameters
     ----------
-    draw : ``draw(value)`` draws the figure for one value on a new figure
-        (``fig, ax = plt.subplots(...)``) and returns that ``Figure`` (or
-        one of its ``Axes``).
-    values : the values to offer, in slider order (at least one).
+    draw : draws the figure for one value on a new figure and returns it
+        (the ``Figure`` or one of its ``Axes``); a failure is re-raised as
+        a :class:`SliderError` naming the value.
+    values : the values to offer, in slider order.
     default : the value shown first, one of ``values`` (``None``: the
-        first). Make it the value the text discusses.
+        first); make it the value the text discusses.
     label : the parameter's name shown next to the slider, e.g. ``"λ"``.
     fmt : how a value is shown: ``None`` (``0.5``, ``3``), a format spec
         such as ``".2f"``, or a function ``value -> str``.
     alt : what the figure shows, for screen readers ("Training and test
         loss against the epoch"); ``None``: written from its labels.
     mode : ``"static"``, ``"widget"``, ``"script"``; ``None`` reads
-        ``D2LUTILS_SLIDER_MODE`` (see the module docstring).
+        ``D2LUTILS_SLIDER_MODE``.
 
-    Returns
-    -------
-    SliderRecord
-        Assign it (``s = d2l.slider(...)``) so Jupyter does not print it.
-
-    Raises
-    ------
-    TypeError : ``draw`` is not callable, or returns no Figure/Axes.
-    ValueError : ``values`` is empty, ``default`` is not among them, or
-        the mode is unknown.
-    SliderError : ``draw(value)`` raised; the message names the value.
+    Returns a :class:`SliderRecord`: assign it (``s = d2l.slider(...)``)
+    so that Jupyter does not print it.
 
     Examples
     --------
