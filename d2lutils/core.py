@@ -41,8 +41,6 @@ def check_int(
 ) -> int:
     """Return ``value`` as a Python ``int``, or raise naming ``name``.
 
-    Examples
-    --------
     >>> check_int(np.int64(10), "num_epochs")
     10
     >>> check_int(2.0, "batch_size")
@@ -72,8 +70,6 @@ def check_int(
 def check_tensors(values: Any, name: str) -> list[torch.Tensor]:
     """Return ``values`` as a list of tensors, or raise naming ``name``.
 
-    Examples
-    --------
     >>> check_tensors(torch.ones(2), "params")
     Traceback (most recent call last):
     ...
@@ -102,8 +98,6 @@ shape (2,): wrap it as [t]
 def normalize_generator(generator: GeneratorLike) -> Optional[torch.Generator]:
     """Turn ``None``, an int seed or a ``torch.Generator`` into a generator.
 
-    Examples
-    --------
     >>> torch.randint(10, (3,), generator=normalize_generator(0)).tolist()
     [4, 9, 3]
     """
@@ -122,8 +116,6 @@ def normalize_generator(generator: GeneratorLike) -> Optional[torch.Generator]:
 def set_seed(seed: int) -> None:
     """Seed Python's ``random``, NumPy and PyTorch in one call.
 
-    Examples
-    --------
     >>> set_seed(42); a = torch.rand(2)
     >>> set_seed(42); torch.equal(a, torch.rand(2))
     True
@@ -141,8 +133,6 @@ def eval_mode(net: Any) -> Iterator[Any]:
     An ``nn.Module`` goes back to the mode it was in, however the block
     ends; a plain function is only run without gradients.
 
-    Examples
-    --------
     >>> net = nn.Dropout(0.5)
     >>> with eval_mode(net):
     ...     net.training

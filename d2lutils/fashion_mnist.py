@@ -22,6 +22,7 @@ remedies that apply.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Iterable
@@ -171,18 +172,6 @@ def _scan(folder: Path) -> _Scan:
     return min(scans, key=lambda s: (s.denied is None, len(s.missing)))
 
 
-def _remedies() -> str:
-    names = ", ".join(f.name + ".gz" for f in FILES)
-    return (
-        "Fix it in one of these ways:\n"
-        "  1. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
-        f"  2. put the four files ({names}) in a folder and call "
-        "load_fashion_mnist(root=FOLDER) or set D2LUTILS_DATA_DIR=FOLDER\n"
-        "  3. connect to the internet and call again: the files are "
-        f"downloaded to {cache_dir()}"
-    )
-
-
 def _find(
     root: Optional[PathLike], *, fetch: bool
 ) -> tuple[dict[str, Path], str]:
@@ -227,10 +216,16 @@ def _find(
         searched += ") and could not be downloaded:\n"
     else:
         searched += ").\n"
+    names = ", ".join(f.name + ".gz" for f in FILES)
     raise FashionMNISTError(
         f"Fashion-MNIST was not found on this machine (searched {searched}"
         + "".join(f"  {line}\n" for line in notes)
-        + _remedies()
+        + "Fix it in one of these ways:\n"
+        "  1. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
+        f"  2. put the four files ({names}) in a folder and call "
+        "load_fashion_mnist(root=FOLDER) or set D2LUTILS_DATA_DIR=FOLDER\n"
+        "  3. connect to the internet and call again: the files are "
+        f"downloaded to {cache_dir()}"
     )
 
 
@@ -254,14 +249,11 @@ def _fetch(folder: Path, notes: list[str]) -> Optional[dict[str, Path]]:
                 if target.is_file():
                     break
                 remedy = f"the download from {url} is bad; try again later"
+                check = functools.partial(
+                    read_idx, shape=f.shape, sha256=f.sha256, remedy=remedy
+                )
                 try:
-                    download(
-                        url,
-                        target,
-                        check=lambda p, f=f, remedy=remedy: read_idx(
-                            p, shape=f.shape, sha256=f.sha256, remedy=remedy
-                        ),
-                    )
+                    download(url, target, check=check)
                     break
                 except (OSError, ValueError, IDXError) as err:
                     notes.append(f"{url}: {err}")
@@ -312,8 +304,6 @@ def get_fashion_mnist_labels(
 ) -> list[str]:
     """Names of Fashion-MNIST class ids (``lang="en"`` or ``"zh"``).
 
-    Examples
-    --------
     >>> get_fashion_mnist_labels([0, 9])
     ['t-shirt', 'ankle boot']
     >>> get_fashion_mnist_labels(torch.tensor([7]), lang="zh")

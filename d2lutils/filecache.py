@@ -154,8 +154,6 @@ def _valid_entries(entries: Any) -> bool:
 class ArrayCache:
     """NumPy arrays cached in ``folder``, each checked on every load.
 
-    Examples
-    --------
     >>> tmp = tempfile.TemporaryDirectory()
     >>> cache = ArrayCache(tmp.name)
     >>> cache.save({"from": "x"}, {"a": np.arange(3)})

@@ -168,8 +168,6 @@ def grad_check(
     report (default ``params[i]``); ``method`` is ``"autograd"`` or
     ``"finite differences"`` (float64 only, step ``eps``).
 
-    Examples
-    --------
     >>> w = torch.tensor([1.0, -2.0], dtype=torch.float64)
     >>> half_square = lambda ps: (ps[0] ** 2).sum() / 2   # gradient w
     >>> grad_check([w.clone()], [w], half_square, ["w"])

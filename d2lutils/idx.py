@@ -21,7 +21,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-__all__ = ["IDX_DTYPES", "IDXError", "idx_header", "read_idx"]
+__all__ = ["IDX_DTYPES", "IDXError", "read_idx"]
 
 #: IDX type code -> NumPy dtype (big-endian, as stored in the file).
 IDX_DTYPES = {
@@ -38,19 +38,6 @@ PathLike = Union[str, os.PathLike]
 
 class IDXError(RuntimeError):
     """An IDX file that cannot be read or is not what was expected."""
-
-
-def idx_header(shape: tuple[int, ...], dtype=np.uint8) -> bytes:
-    """The header of an IDX file holding an array of ``shape``, ``dtype``.
-
-    >>> idx_header((3,)).hex(" ")
-    '00 00 08 01 00 00 00 03'
-    """
-    by_dtype = {dt.newbyteorder(">"): c for c, dt in IDX_DTYPES.items()}
-    code = by_dtype.get(np.dtype(dtype).newbyteorder(">"))
-    if code is None:
-        raise IDXError(f"IDX has no type code for dtype {np.dtype(dtype)}")
-    return struct.pack(f">HBB{len(shape)}I", 0, code, len(shape), *shape)
 
 
 def read_idx(
@@ -81,7 +68,8 @@ def read_idx(
     >>> import tempfile, pathlib
     >>> tmp = tempfile.TemporaryDirectory()
     >>> p = pathlib.Path(tmp.name) / "labels"
-    >>> _ = p.write_bytes(idx_header((3,)) + bytes([9, 0, 3]))
+    >>> # magic: 0, 0, type 0x08 (unsigned byte), 1 dimension; size 3; data
+    >>> _ = p.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 9, 0, 3]))
     >>> read_idx(p, shape=(None,))
     array([9, 0, 3], dtype=uint8)
     >>> tmp.cleanup()

@@ -113,8 +113,6 @@ def plot(
     ``plot(x, [y1, y2])`` two curves over the same ``x``, and ``plot(y)``
     draws ``y`` against its index. Tensors are accepted.
 
-    Examples
-    --------
     >>> ax = plot(np.arange(3), [np.arange(3), np.arange(3) ** 2],
     ...           legend=["x", "x^2"])
     >>> len(ax.lines)
@@ -166,8 +164,6 @@ def show_images(
     ``imgs`` is a tensor or array of shape ``(n, h, w)`` or ``(n, 1, h, w)``
     (or a list of 2-d images); at most ``num_rows * num_cols`` are shown.
 
-    Examples
-    --------
     >>> axes = show_images(torch.zeros(4, 1, 28, 28), 1, 4,
     ...                    titles=list("abcd"))
     >>> axes.shape, axes[0].get_title()
@@ -212,8 +208,6 @@ def predict_ch3(net, test_iter, n: int = 6, num_rows: int = 1):
     most 4.2 in wide (the book's width), each image at most 1.5 in. Returns
     the axes of the grid.
 
-    Examples
-    --------
     >>> net = lambda X: torch.eye(10)[[9] * len(X)]   # always "ankle boot"
     >>> data = [(torch.zeros(8, 1, 28, 28), torch.arange(8))]
     >>> axes = predict_ch3(net, data, n=8, num_rows=2)
@@ -248,8 +242,6 @@ class Animator:
     ``yscale``, ...); ``display`` chooses whether to show the figure as it
     grows (default: in Jupyter and Colab).
 
-    Examples
-    --------
     >>> anim = Animator(xlabel="epoch", legend=["loss"])
     >>> for epoch in range(1, 4):
     ...     anim.add(epoch, 1 / epoch)
@@ -312,8 +304,6 @@ def plot_history(history, keys=None, axes=None, *, figsize=None, **kwargs):
     ``keys`` names the records to draw (default: all of them); further
     keyword arguments go to :func:`plot` (``yscale``, ``ylim``, ...).
 
-    Examples
-    --------
     >>> from d2lutils.training import History
     >>> h = History()
     >>> h.log_epoch(train_loss=1.0); h.log_epoch(train_loss=0.5)
@@ -343,8 +333,6 @@ def draw_network(
     ``node_labels[i][j]`` (maths allowed, e.g. ``"$x_1$"``) labels unit j of
     layer i; ``layer_names[i]`` is written beside layer i.
 
-    Examples
-    --------
     >>> ax = draw_network([2, 1], ["input layer", "output layer"],
     ...                   [["$x_1$", "$x_2$"], ["$o_1$"]])
     >>> len(ax.patches), len(ax.lines)   # 3 units, 2 connections

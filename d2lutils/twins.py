@@ -116,8 +116,6 @@ def train_twins(
     ``eval_iters`` and ``metrics`` are as for
     :func:`~d2lutils.training.train`, for both.
 
-    Examples
-    --------
     >>> from torch import nn
     >>> X, y = torch.randn(40, 3), torch.randn(40, 1)
     >>> a, b = nn.Linear(3, 1), nn.Linear(3, 1)

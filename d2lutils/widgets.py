@@ -73,8 +73,6 @@ def _has_ipywidgets() -> bool:
 def slider_mode(mode: Optional[str] = None) -> str:
     """The mode :func:`slider` will use: ``mode`` if given, else the env var.
 
-    Examples
-    --------
     >>> slider_mode("static")
     'static'
     >>> slider_mode("frozen")
@@ -240,8 +238,6 @@ def static_html(
           <script type="application/json" class="d2l-slider-data">
         </div>
 
-    Examples
-    --------
     >>> page = static_html(["data:a", "data:b"], ["0", "1"], ["A", "B"], 1)
     >>> page.count('class="d2l-slider-img"'), 'aria-valuetext="value = 1"'
     (1, 'aria-valuetext="value = 1"')
@@ -283,13 +279,7 @@ def static_html(
 
 def _build_widget(record: SliderRecord) -> None:
     """Fill ``record.widget`` (the box to display) and ``record.control``."""
-    try:
-        import ipywidgets as widgets
-    except ImportError as err:
-        raise ImportError(
-            "widget mode needs ipywidgets: `pip install ipywidgets`, or "
-            "pass mode='static' to precompute every value instead"
-        ) from err
+    import ipywidgets as widgets  # a dependency of d2lutils
     control = widgets.SelectionSlider(
         options=list(zip(record.labels, range(len(record.values)))),
         value=record.default_index,
