@@ -161,20 +161,16 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs.
 
     After every epoch it reads the per-epoch record ``monitor`` (e.g.
-    ``"valid_loss"``, from an evaluation set named ``"valid"``); a value
+    ``"valid_loss"``, of an evaluation set named ``"valid"``); a value
     better than the best by more than ``min_delta`` (lower with ``mode``
-    ``"min"``, higher with ``"max"``) is an improvement, and the
-    parameters are copied: ``params`` for a from-scratch model, else the
-    ``nn.Module``'s. With ``restore_best`` the best are put back at the
-    end. A value that is not finite (``nan``, or ``inf`` from an overflow)
-    stops training at once, with a warning; if no epoch had a finite one,
-    there is nothing to restore and the end of training raises
-    ``FloatingPointError``. Afterwards ``best_epoch``, ``best_value``,
-    ``stopped_epoch`` (None if all epochs ran) and ``stop_reason`` say what
-    happened.
+    ``"min"``, higher with ``"max"``) is an improvement, and the parameters
+    (``params`` of a from-scratch model, else the ``nn.Module``'s) are
+    copied, to be put back at the end with ``restore_best``. A value that is
+    not finite (an overflow) stops training at once with a warning, and
+    with ``FloatingPointError`` if no epoch had a finite one. ``best_epoch``,
+    ``best_value``, ``stopped_epoch`` and ``stop_reason`` say what happened.
 
-    >>> es = EarlyStopping("valid_loss", patience=3)
-    >>> es.best_epoch is None
+    >>> EarlyStopping("valid_loss", patience=3).best_epoch is None
     True
     """
 
@@ -231,11 +227,8 @@ class EarlyStopping(Callback):
             )
             warnings.warn(reason, RuntimeWarning, stacklevel=2)
         elif best is None or gain > self.min_delta:
-            self.best_epoch, self.best_value, self._wait = (
-                state.epoch,
-                value,
-                0,
-            )
+            self.best_epoch, self.best_value = state.epoch, value
+            self._wait = 0
             self._saved = (
                 copy.deepcopy(state.net.state_dict())
                 if self.params is None
@@ -276,13 +269,12 @@ _WHEN = ("step_end", "after_backward", "epoch_end")
 
 
 class Record(Callback):
-    """Record statistics: ``Record(name=fn, ...)``, ``fn(state) -> number``.
+    """Record statistics: ``Record(name=fn, ...)``, ``fn(state) -> number``
+    (or a dict ``{suffix: number}``, recorded as ``name_suffix``).
 
     ``when`` is ``"step_end"`` (``history.steps[name]``, after every
     ``every``-th step), ``"after_backward"`` (the same, while the gradients
-    are still in ``.grad``) or ``"epoch_end"`` (``history.epochs[name]``).
-    A function may return a dict ``{suffix: number}``, recorded as
-    ``name_suffix`` (one record per layer, say).
+    are in ``.grad``) or ``"epoch_end"`` (``history.epochs[name]``).
 
     >>> rec = Record(batch_size=lambda s: len(s.y))
     """

@@ -206,14 +206,10 @@ def load_data_fashion_mnist(
     """
     check_int(batch_size, "batch_size", min_value=1)  # before loading
     X_train, y_train, X_test, y_test = load_fashion_mnist(root)
-
-    def to_float(X: torch.Tensor) -> torch.Tensor:
-        return X.unsqueeze(1).to(torch.float32).div_(255)
-
+    X_train, X_test = (
+        X.unsqueeze(1).float().div_(255) for X in (X_train, X_test)
+    )
     train_iter = ArrayLoader(
-        (to_float(X_train), y_train), batch_size, generator=generator
+        (X_train, y_train), batch_size, generator=generator
     )
-    test_iter = ArrayLoader(
-        (to_float(X_test), y_test), batch_size, shuffle=False
-    )
-    return train_iter, test_iter
+    return train_iter, ArrayLoader((X_test, y_test), batch_size, shuffle=False)

@@ -36,17 +36,11 @@ def download(
 ) -> Path:
     """Download ``url`` to ``target``; keep it only if ``check`` passes.
 
-    Parameters
-    ----------
-    url : what to fetch (``http(s)://`` or ``file://``).
-    target : the file to create; its folder must exist.
-    check : called with the complete temporary file's path; raising
-        rejects the download (``target`` is then not created).
-    timeout : seconds without data before giving up (a ``TimeoutError``
-        naming the URL); default :data:`DOWNLOAD_TIMEOUT`.
+    ``url`` is ``http(s)://`` or ``file://``; ``target``'s folder must
+    exist. ``check`` is called with the complete temporary file's path; if
+    it raises, ``target`` is not created. After ``timeout`` seconds without
+    data (default :data:`DOWNLOAD_TIMEOUT`), a ``TimeoutError`` names the URL.
 
-    Examples
-    --------
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory(); src = Path(tmp.name) / "a"
     >>> _ = src.write_text("hi")

@@ -47,7 +47,7 @@ STALE_AFTER = 600.0
 _STAMP = "stamp.json"
 _VERSION = 2
 _BLOCK = 8192  # bytes per checksum block
-_warned: set[str] = set()  # folders already warned about (once a process)
+_warned: set[str] = set()  # folders that could not be written
 
 
 @contextlib.contextmanager
@@ -134,12 +134,6 @@ def checksum(a: np.ndarray) -> str:
     s2 = int(np.cumsum(blocks, dtype=np.uint64).sum(dtype=np.uint64))
     tail = zlib.crc32(data[n:].tobytes())
     return f"{s1:016x}{s2:016x}{tail:08x}:{len(data)}"
-
-
-def _warn_once(folder: Path, message: str) -> None:
-    if str(folder) not in _warned:
-        _warned.add(str(folder))
-        warnings.warn(message, stacklevel=4)
 
 
 def _valid_entries(entries: Any) -> bool:
@@ -234,8 +228,10 @@ class ArrayCache:
             with atomic_writer(self.folder / _STAMP) as f:
                 f.write(json.dumps(stamp, indent=1).encode())
         except OSError as err:
-            _warn_once(
-                self.folder,
-                f"could not cache decoded arrays in {self.folder} ({err}); "
-                "loading works but will not be faster next time",
-            )
+            if str(self.folder) not in _warned:  # once a process
+                _warned.add(str(self.folder))
+                warnings.warn(
+                    f"could not cache decoded arrays in {self.folder} "
+                    f"({err}); loading works but will not be faster next time",
+                    stacklevel=3,
+                )

@@ -49,26 +49,13 @@ def read_idx(
 ) -> np.ndarray:
     """Read an IDX file (gzipped or not) into a writable NumPy array.
 
-    Parameters
-    ----------
-    path : the file.
-    shape : the shape it must hold; ``None`` entries match any size, e.g.
-        ``(None, 28, 28)``.
-    sha256 : the SHA-256 its decompressed bytes must have.
-    remedy : what the error message tells the reader to do.
+    ``shape`` is the shape it must hold (``None`` entries match any size,
+    e.g. ``(None, 28, 28)``), ``sha256`` the SHA-256 of its decompressed
+    bytes, ``remedy`` what an :class:`IDXError` tells the reader to do.
 
-    Raises
-    ------
-    IDXError
-        naming the file: unreadable, damaged gzip, not IDX, wrong shape,
-        truncated or too long, wrong checksum.
-
-    Examples
-    --------
     >>> import tempfile, pathlib
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> p = pathlib.Path(tmp.name) / "labels"
-    >>> # magic: 0, 0, type 0x08 (unsigned byte), 1 dimension; size 3; data
+    >>> tmp = tempfile.TemporaryDirectory(); p = pathlib.Path(tmp.name) / "x"
+    >>> # magic 00 00, type 08 (unsigned byte), 1 dimension; size 3; data
     >>> _ = p.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 9, 0, 3]))
     >>> read_idx(p, shape=(None,))
     array([9, 0, 3], dtype=uint8)

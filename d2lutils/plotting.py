@@ -236,11 +236,9 @@ def _as_list(v) -> list:
 
 
 class Animator:
-    """Curves that grow point by point, redrawn in place in notebooks.
-
-    Keyword arguments as for :func:`plot` (``xlabel``, ``legend``,
-    ``yscale``, ...); ``display`` chooses whether to show the figure as it
-    grows (default: in Jupyter and Colab).
+    """Curves that grow point by point, redrawn in place in notebooks
+    (``display``, default: in Jupyter and Colab); keyword arguments as for
+    :func:`plot` (``xlabel``, ``legend``, ``yscale``, ...).
 
     >>> anim = Animator(xlabel="epoch", legend=["loss"])
     >>> for epoch in range(1, 4):
@@ -299,10 +297,8 @@ class Animator:
 
 
 def plot_history(history, keys=None, axes=None, *, figsize=None, **kwargs):
-    """Plot per-epoch records of a :class:`~d2lutils.training.History`.
-
-    ``keys`` names the records to draw (default: all of them); further
-    keyword arguments go to :func:`plot` (``yscale``, ``ylim``, ...).
+    """Plot the per-epoch records ``keys`` (default: all) of a
+    :class:`~d2lutils.training.History`; keyword arguments go to :func:`plot`.
 
     >>> from d2lutils.training import History
     >>> h = History()

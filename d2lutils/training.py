@@ -101,9 +101,6 @@ class History:
         return f"History({n} epoch{'s' if n != 1 else ''}: {last})"
 
 
-# -- checks -------------------------------------------------------------------
-
-
 def _check_loss(loss: Callable) -> None:
     if getattr(loss, "reduction", None) == "sum":
         raise ValueError(
@@ -145,9 +142,6 @@ def _check_metrics(metrics) -> dict[str, Callable]:
 def _loss_sum(l: torch.Tensor, n: int) -> torch.Tensor:
     """The minibatch loss summed over examples (a mean loss is scaled)."""
     return l.sum() if l.ndim > 0 else l * n
-
-
-# -- evaluation ---------------------------------------------------------------
 
 
 def evaluate(
@@ -194,9 +188,6 @@ def evaluate_accuracy(net: Callable, data_iter: Iterable) -> float:
     return evaluate(net, data_iter, metrics={"acc": accuracy})["acc"]
 
 
-# -- the loop -----------------------------------------------------------------
-
-
 def train(
     net: Callable,
     train_iter: Iterable,
@@ -210,20 +201,13 @@ def train(
 ) -> History:
     """Train ``net`` for ``num_epochs`` epochs; return a :class:`History`.
 
-    Parameters
-    ----------
-    net : an ``nn.Module`` or a function ``X -> y_hat``.
-    train_iter : minibatches ``(X, y)``, iterated once per epoch (so
-        re-iterable, e.g. :func:`d2lutils.load_array`).
-    loss : ``loss(y_hat, y)``, per example or averaged (not summed).
-    num_epochs : passes over ``train_iter`` (>= 1).
-    updater : a ``torch.optim.Optimizer`` or ``updater(batch_size)``.
-    eval_iters : ``{name: data}`` measured after each epoch.
-    metrics : ``{name: metric(y_hat, y)}``, each a sum over the minibatch.
-    callbacks : :class:`~d2lutils.callbacks.Callback` objects.
+    ``net`` is an ``nn.Module`` or a function ``X -> y_hat``;
+    ``train_iter`` yields minibatches ``(X, y)`` once per epoch (so it is
+    re-iterable, e.g. :func:`d2lutils.load_array`); ``loss`` is per example
+    or averaged; ``metrics`` are sums over the minibatch; ``eval_iters``
+    are measured after each epoch; ``callbacks`` are
+    :class:`~d2lutils.callbacks.Callback` objects.
 
-    Examples
-    --------
     >>> X = torch.linspace(-1, 1, 20).reshape(-1, 1); y = 2 * X + 1
     >>> net = nn.Linear(1, 1)
     >>> data = [(X[:10], y[:10]), (X[10:], y[10:])]

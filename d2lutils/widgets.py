@@ -280,6 +280,7 @@ def static_html(
 def _build_widget(record: SliderRecord) -> None:
     """Fill ``record.widget`` (the box to display) and ``record.control``."""
     import ipywidgets as widgets  # a dependency of d2lutils
+
     control = widgets.SelectionSlider(
         options=list(zip(record.labels, range(len(record.values)))),
         value=record.default_index,
