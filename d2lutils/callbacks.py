@@ -88,9 +88,6 @@ class Callback:
     def on_train_end(self, state: TrainState) -> None: ...
 
 
-# -- learning rate -----------------------------------------------------------
-
-
 def set_lr(updater: Any, lr: float) -> None:
     """Set the learning rate of an optimizer (every parameter group) or
     of an updater with an attribute ``lr`` (``d2l.SGDUpdater``).
@@ -152,9 +149,6 @@ class LRSchedule(Callback):
         lr = self.schedule(state.step)
         set_lr(state.updater, lr)
         state.history.log_step(lr=float(lr))
-
-
-# -- early stopping ----------------------------------------------------------
 
 
 class EarlyStopping(Callback):
@@ -262,8 +256,6 @@ class EarlyStopping(Callback):
             for p, saved in zip(self.params, self._saved):
                 p.copy_(saved)
 
-
-# -- recording ---------------------------------------------------------------
 
 _WHEN = ("step_end", "after_backward", "epoch_end")
 
@@ -390,8 +382,6 @@ class LayerStats(Callback):
             handle.remove()
         self._handles, self._outputs = [], {}
 
-
-# -- live plot ---------------------------------------------------------------
 
 _WORDS = {"acc": "accuracy"}  # a record's measure, as the y-axis names it
 

@@ -47,10 +47,6 @@ def check_int(
     Traceback (most recent call last):
     ...
     TypeError: batch_size must be an int, got float 2.0
-    >>> check_int(0, "batch_size", min_value=1)
-    Traceback (most recent call last):
-    ...
-    ValueError: batch_size must be >= 1, got 0
     """
     try:
         if isinstance(value, (bool, np.bool_)) or getattr(

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import os
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,14 +155,12 @@ def _scan(folder: Path) -> _Scan:
         scan = _Scan(d)
         for f in FILES:
             for name in (f.name + ".gz", f.name):
-                try:
-                    if stat.S_ISREG(os.stat(d / name).st_mode):
+                try:  # a missing file or folder is just not a file
+                    if (d / name).is_file():
                         scan.files[f.key] = d / name
                         break
                 except PermissionError as err:
                     scan.denied = f"{d}: permission denied ({err.strerror})"
-                except OSError:  # missing, or d is not a folder
-                    pass
             else:
                 scan.missing.append(f.name + "[.gz]")
         if not scan.missing:

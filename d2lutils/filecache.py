@@ -162,11 +162,8 @@ class ArrayCache:
         self.folder = Path(folder)
 
     def load(self, source: Any) -> Optional[dict[str, np.ndarray]]:
-        """The arrays saved from ``source``, or ``None`` if there are none.
-
-        A file that does not match the stamp gives one warning naming it,
-        and the stamp is dropped so that the caller rebuilds the cache.
-        """
+        """The arrays saved from ``source``, or ``None``; a file that does
+        not match the stamp is named in a warning and the stamp dropped."""
         clean_stale(self.folder)
         try:
             stamp = json.loads((self.folder / _STAMP).read_text())

@@ -120,18 +120,14 @@ def plot(
     >>> plt.close("all")
     """
 
-    def has_one_axis(a):
-        a = _as_numpy(a) if not isinstance(a, list) else a
-        return (hasattr(a, "ndim") and a.ndim == 1) or (
-            isinstance(a, list) and len(a) > 0 and not hasattr(a[0], "__len__")
-        )
+    def one_curve(a) -> bool:  # a list of numbers or a 1-d array
+        if isinstance(a, list):
+            return len(a) > 0 and not hasattr(a[0], "__len__")
+        return _as_numpy(a).ndim == 1
 
     if Y is None:
-        X, Y = [[]] * (1 if has_one_axis(X) else len(X)), X
-    if has_one_axis(X):
-        X = [X]
-    if has_one_axis(Y):
-        Y = [Y]
+        X, Y = [[]] * (1 if one_curve(X) else len(X)), X
+    X, Y = ([X] if one_curve(X) else X), ([Y] if one_curve(Y) else Y)
     if len(X) != len(Y):
         X = X * len(Y)
     if axes is None:
@@ -177,12 +173,11 @@ def show_images(
         )
     imgs = [_as_numpy(img) for img in list(imgs)[: num_rows * num_cols]]
     imgs = [img[0] if img.ndim == 3 and len(img) == 1 else img for img in imgs]
-    for img in imgs:
-        if img.ndim != 2:
-            raise ValueError(
-                "each image must be 2-d (h, w) or (1, h, w), got shape "
-                f"{img.shape}"
-            )
+    shapes = [img.shape for img in imgs if img.ndim != 2]
+    if shapes:
+        raise ValueError(
+            f"each image must be 2-d, (h, w) or (1, h, w), not {shapes[0]}"
+        )
     if titles is not None and len(titles) < len(imgs):
         raise ValueError(f"got {len(titles)} titles for {len(imgs)} images")
     figsize = (num_cols * scale, num_rows * scale)
@@ -260,8 +255,7 @@ class Animator:
         self._axes = axes  # xlabel, ylabel, legend, xlim, ylim, x/yscale
         _set_axes(self.ax, **axes)  # a misspelt keyword fails here
         self.fmts = list(fmts)
-        self.X: Optional[list[list[float]]] = None
-        self.Y: Optional[list[list[float]]] = None
+        self.X = self.Y = None  # one list of points per curve
         self.display = in_notebook() if display is None else display
         self._handle = None
         if self.display:

@@ -1,12 +1,10 @@
 """Scratch versus concise: train two implementations side by side.
 
-Pairs of sections build the same model twice (from scratch and with
-``torch.nn``, or with a hand-written backward pass and with autograd) and
-claim it is the same model. :func:`train_twins` checks it: both sides
-start from the same parameters, read the same minibatches in the same
-order (each its own :class:`~d2lutils.data.ArrayLoader`, same seed), are
-trained with :func:`d2lutils.training.train`, and their parameters are
-kept after every epoch (:class:`TwinRun`) to be compared.
+Pairs of sections build a model twice (from scratch and with ``torch.nn``,
+or with a hand-written backward pass and with autograd) and claim it is
+the same model. :func:`train_twins` checks it: both start from the same
+parameters, read the same minibatches in the same order, are trained with
+:func:`d2lutils.training.train`, and keep their parameters of every epoch.
 """
 
 from __future__ import annotations
