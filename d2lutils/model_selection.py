@@ -56,15 +56,11 @@ def k_fold(
         )
     else:
         order = torch.arange(num_examples)
-    fold_size, extra = divmod(num_examples, k)
-    folds, start = [], 0
-    for i in range(k):
-        stop = start + fold_size + (1 if i < extra else 0)
-        valid_idx = order[start:stop]
-        train_idx = torch.cat([order[:start], order[stop:]])
-        folds.append((train_idx, valid_idx))
-        start = stop
-    return folds
+    folds = order.tensor_split(k)  # the first num_examples % k one longer
+    return [
+        (torch.cat(folds[:i] + folds[i + 1 :]), valid)
+        for i, valid in enumerate(folds)
+    ]
 
 
 def polynomial_features(x: torch.Tensor, degree: int) -> torch.Tensor:
