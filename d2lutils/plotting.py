@@ -195,29 +195,31 @@ def show_images(
     return axes
 
 
-def predict_ch3(net, test_iter, n: int = 6, num_rows: int = 1):
+def predict_ch3(net, test_iter, n: int = 6, num_rows: Optional[int] = None):
     """Show the first ``n`` test images titled with true and predicted labels.
 
     ``net`` is run in evaluation mode on the first minibatch of
-    ``test_iter``; the images fill ``num_rows`` rows, and the figure is at
-    most 4.2 in wide (the book's width), each image at most 1.5 in. Returns
-    the axes of the grid.
+    ``test_iter``. The images fill ``num_rows`` rows (default: as few as
+    hold at most 6 a row, where the labels still fit), in a figure at most
+    4.2 in wide, the book's width. Returns the axes of the grid.
 
     >>> net = lambda X: torch.eye(10)[[9] * len(X)]   # always "ankle boot"
     >>> data = [(torch.zeros(8, 1, 28, 28), torch.arange(8))]
-    >>> axes = predict_ch3(net, data, n=8, num_rows=2)
+    >>> axes = predict_ch3(net, data, n=8)   # two rows of four
     >>> axes[5].get_title().splitlines(), float(axes[0].figure.get_figwidth())
     (['sandal', 'ankle boot'], 4.2)
     >>> plt.close("all")
     """
     n = check_int(n, "n", min_value=1)
-    num_rows = check_int(num_rows, "num_rows", min_value=1)
+    if num_rows is not None:
+        num_rows = check_int(num_rows, "num_rows", min_value=1)
     X, y = next(iter(test_iter))
     X, y = X[:n], y[:n]
     with eval_mode(net):
         preds = net(X).argmax(dim=1)
     trues, preds = get_fashion_mnist_labels(y), get_fashion_mnist_labels(preds)
     titles = [f"{t}\n{p}" for t, p in zip(trues, preds)]
+    num_rows = num_rows or -(-len(X) // 6)
     num_cols = -(-len(X) // num_rows)
     scale = min(1.5, 4.2 / num_cols)
     return show_images(X, num_rows, num_cols, titles=titles, scale=scale)

@@ -135,7 +135,8 @@ def test_predict_ch3_titles_true_and_predicted_in_eval_mode():
 
 
 @pytest.mark.parametrize(
-    "n, num_rows, grid", [(6, 1, (1, 6)), (8, 2, (2, 4)), (3, 1, (1, 3))]
+    "n, num_rows, grid",
+    [(6, None, (1, 6)), (8, None, (2, 4)), (3, None, (1, 3)), (8, 1, (1, 8))],
 )
 def test_predict_ch3_lays_out_rows_at_most_the_books_width(n, num_rows, grid):
     X, y = torch.zeros(8, 1, 28, 28), torch.arange(8)
