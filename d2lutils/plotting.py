@@ -222,7 +222,11 @@ def predict_ch3(net, test_iter, n: int = 6, num_rows: Optional[int] = None):
     num_rows = num_rows or -(-len(X) // 6)
     num_cols = -(-len(X) // num_rows)
     scale = min(1.5, 4.2 / num_cols)
-    return show_images(X, num_rows, num_cols, titles=titles, scale=scale)
+    axes = show_images(X, num_rows, num_cols, titles=titles, scale=scale)
+    fig = axes[0].figure  # each row with room for its two-line titles
+    fig.set_size_inches(num_cols * scale, num_rows * (scale + 0.4))
+    fig.set_layout_engine("constrained")
+    return axes
 
 
 def _as_list(v) -> list:
