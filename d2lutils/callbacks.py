@@ -34,7 +34,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import nn
 
-from .core import check_int
+from .core import check_int, check_lr
 
 __all__ = [
     "Animate",
@@ -96,9 +96,7 @@ def set_lr(updater: Any, lr: float) -> None:
     >>> set_lr(opt, 0.05); opt.param_groups[0]["lr"]
     0.05
     """
-    lr = float(lr)
-    if not math.isfinite(lr) or lr < 0:
-        raise ValueError(f"learning rate must be finite and >= 0, got {lr}")
+    lr = check_lr(lr)
     if isinstance(updater, torch.optim.Optimizer):
         for group in updater.param_groups:
             group["lr"] = lr

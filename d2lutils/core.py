@@ -14,6 +14,7 @@ measures a model in evaluation mode and puts it back as it was.
 from __future__ import annotations
 
 import contextlib
+import math
 import operator
 import random
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,7 @@ from torch import nn
 __all__ = [
     "GeneratorLike",
     "check_int",
+    "check_lr",
     "check_tensors",
     "eval_mode",
     "in_notebook",
@@ -61,6 +63,20 @@ def check_int(
     if min_value is not None and out < min_value:
         raise ValueError(f"{name} must be >= {min_value}, got {out}")
     return out
+
+
+def check_lr(lr: Any) -> float:
+    """A learning rate as a ``float``; raise unless it is finite and >= 0.
+
+    >>> check_lr(np.float64(0.1))
+    0.1
+    """
+    if isinstance(lr, (bool, str, bytes)) or not hasattr(lr, "__float__"):
+        raise TypeError(f"lr must be a number, got {type(lr).__name__}")
+    value = float(lr)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"lr must be a finite number >= 0, got {lr}")
+    return value
 
 
 def check_tensors(values: Any, name: str) -> list[torch.Tensor]:

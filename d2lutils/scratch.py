@@ -9,12 +9,11 @@ the loop's ``updater(batch_size)``, with a rate a schedule can change.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import torch
 
-from .core import check_int, check_tensors
+from .core import check_int, check_lr, check_tensors
 
 __all__ = [
     "Accumulator",
@@ -57,15 +56,6 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
-def _check_lr(lr) -> float:
-    if isinstance(lr, (bool, str, bytes)) or not hasattr(lr, "__float__"):
-        raise TypeError(f"lr must be a number, got {type(lr).__name__}")
-    value = float(lr)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"lr must be a finite number >= 0, got {lr}")
-    return value
-
-
 def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     """One minibatch SGD step: ``param -= lr * param.grad / batch_size``.
 
@@ -80,7 +70,7 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     tensor([0.7000], requires_grad=True)
     """
     params = check_tensors(params, "params")
-    lr = _check_lr(lr)
+    lr = check_lr(lr)
     batch_size = check_int(batch_size, "batch_size", min_value=1)
     for i, param in enumerate(params):
         if param.grad is None:
@@ -108,7 +98,7 @@ class SGDUpdater:
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
         self.params = check_tensors(params, "params")
-        self.lr = _check_lr(lr)
+        self.lr = check_lr(lr)
 
     def __call__(self, batch_size: int) -> None:
         sgd(self.params, self.lr, batch_size)
