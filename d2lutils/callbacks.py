@@ -327,8 +327,7 @@ class LayerStats(Callback):
     did not use. Forward hooks, removed when training ends, see training
     passes only.
 
-    >>> stats = LayerStats(every=10)
-    >>> stats.layers
+    >>> LayerStats(every=10).layers  # found when training begins
     []
     """
 

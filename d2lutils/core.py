@@ -2,13 +2,11 @@
 
 One randomness convention: a notebook calls :func:`set_seed` once at the
 top, and every function here that draws random numbers also takes an
-optional ``generator``: ``None`` (torch's global generator, the one
-:func:`set_seed` seeds), an ``int`` (a fresh ``torch.Generator`` seeded
-with it) or a ``torch.Generator``; :func:`normalize_generator` turns it
-into what ``torch`` accepts. Integer arguments go through
-:func:`check_int` (NumPy and torch integers pass, ``bool`` and floats do
-not), lists of tensors through :func:`check_tensors`. :func:`eval_mode`
-measures a model in evaluation mode and puts it back as it was.
+optional ``generator``: ``None`` (torch's global generator), an ``int`` (a
+fresh ``torch.Generator`` seeded with it) or a ``torch.Generator``, made
+into what ``torch`` accepts by :func:`normalize_generator`. Arguments go
+through :func:`check_int`, :func:`check_lr` and :func:`check_tensors`;
+:func:`eval_mode` measures a model in evaluation mode and puts it back.
 """
 
 from __future__ import annotations

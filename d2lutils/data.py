@@ -185,10 +185,7 @@ def load_array(
 
 
 def load_data_fashion_mnist(
-    batch_size: int,
-    *,
-    root=None,
-    generator: GeneratorLike = None,
+    batch_size: int, *, root=None, generator: GeneratorLike = None
 ) -> tuple[ArrayLoader, ArrayLoader]:
     """Fashion-MNIST as ``(train_iter, test_iter)`` minibatch loaders.
 

@@ -55,8 +55,7 @@ def atomic_writer(path: os.PathLike) -> Iterator[IO[bytes]]:
     """Write ``path`` through a locked temporary file (``f.name``) and
     rename it; if the body raises or the process dies, ``path`` is untouched.
 
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> p = Path(tmp.name) / "a.txt"
+    >>> tmp = tempfile.TemporaryDirectory(); p = Path(tmp.name) / "a.txt"
     >>> with atomic_writer(p) as f:
     ...     _ = f.write(b"hello")
     >>> p.read_bytes(), sorted(x.name for x in p.parent.iterdir())
@@ -148,8 +147,7 @@ def _valid_entries(entries: Any) -> bool:
 class ArrayCache:
     """NumPy arrays cached in ``folder``, each checked on every load.
 
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> cache = ArrayCache(tmp.name)
+    >>> tmp = tempfile.TemporaryDirectory(); cache = ArrayCache(tmp.name)
     >>> cache.save({"from": "x"}, {"a": np.arange(3)})
     >>> cache.load({"from": "x"})["a"]
     array([0, 1, 2])
