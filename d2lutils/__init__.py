@@ -133,4 +133,3 @@ __all__ = [
     "xavier_normal_",
     "xavier_uniform_",
 ]
-

@@ -275,8 +275,11 @@ def test_batch_features_are_polynomial_features_of_each_row(ms, generator):
 
 def test_errors_by_degree_matches_one_fit_per_data_set(ms, generator):
     x = torch.randn(4, 30, generator=generator, dtype=torch.float64)
-    y = x**3 - x + 0.1 * torch.randn(4, 30, generator=generator,
-                                    dtype=torch.float64)
+    y = (
+        x**3
+        - x
+        + 0.1 * torch.randn(4, 30, generator=generator, dtype=torch.float64)
+    )
     train_err, test_err = ms["errors_by_degree"](
         x, y[:, :12], y[:, 12:], 12, [1, 3, 5]
     )

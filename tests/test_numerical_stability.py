@@ -83,7 +83,10 @@ def test_the_check_catches_a_shared_stream():
     seed = 0
     ns = _namespace(seed)
     shared = torch.randn(
-        BATCH, D, dtype=torch.float64, generator=torch.Generator().manual_seed(seed)
+        BATCH,
+        D,
+        dtype=torch.float64,
+        generator=torch.Generator().manual_seed(seed),
     )
     standard = ns["normal_weights"](1.0, torch.Generator().manual_seed(seed))
     assert _largest_correlation(shared, standard) > 0.99  # X = Z_1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 import re
 import subprocess
 import sys
@@ -12,8 +11,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-import torch
-from torch import nn
 
 import d2lutils
 
@@ -124,4 +121,3 @@ def test_readme_lists_every_public_name():
     ]
     listed = re.findall(r"^\| `d2l\.(\w+)`", table, re.M)
     assert sorted(listed) == sorted(PUBLIC)
-

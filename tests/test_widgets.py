@@ -391,7 +391,9 @@ def test_default_not_in_values(mode, drawer):
 
 @pytest.mark.parametrize("mode", widgets.SLIDER_MODES)
 def test_draw_failure_names_the_value(mode, shown):
-    with pytest.raises(widgets.SliderError, match=r"draw\(1\) failed.*λ = 1") as e:
+    with pytest.raises(
+        widgets.SliderError, match=r"draw\(1\) failed.*λ = 1"
+    ) as e:
         d2l.slider(
             Drawer(fail_on=1), [0, 1, 2], label="λ", default=1, mode=mode
         )
