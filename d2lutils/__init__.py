@@ -5,30 +5,9 @@ The names follow *Dive into Deep Learning* so its readers feel at home::
     import d2lutils as d2l
     train_iter, test_iter = d2l.load_data_fashion_mnist(256)
 
-``d2l.*`` holds what the notebooks and their readers use (``__all__``; the
-README's layout table says who uses each name). Modules, each with one job
-and readable in one sitting:
-
-* :mod:`~d2lutils.core` -- ``set_seed`` and the one randomness convention
-  (``generator=None | int | torch.Generator``), integer checks, the
-  evaluation-mode switch;
-* :mod:`~d2lutils.data` -- synthetic data and minibatches;
-  :mod:`~d2lutils.fashion_mnist` finds, fetches, checks and caches the
-  Fashion-MNIST files, on :mod:`~d2lutils.idx` (the IDX format),
-  :mod:`~d2lutils.download` and :mod:`~d2lutils.filecache`;
-* :mod:`~d2lutils.scratch` -- the from-scratch pieces of the first sections;
-* :mod:`~d2lutils.train` -- the one training loop ``train``; ``train_ch3``
-  and ``evaluate_accuracy`` under d2l's names;
-* :mod:`~d2lutils.callbacks` -- hooks for the loop: schedules, early
-  stopping, recorders, a live plot;
-* :mod:`~d2lutils.twins` -- two implementations trained on the same
-  batches from the same start, compared;
-* :mod:`~d2lutils.model_selection` -- K-fold splits, polynomial features;
-* :mod:`~d2lutils.gradcheck` -- hand-written gradients against autograd or
-  finite differences;
-* :mod:`~d2lutils.init` -- Xavier and He by hand, and ``init_linear``;
-* :mod:`~d2lutils.plot` -- plots on a matplotlib ``Axes``, the book's
-  figure style; :mod:`~d2lutils.widgets` -- the hyperparameter ``slider``.
+``d2l.*`` (``__all__``) holds what the notebooks and their readers use;
+the README's layout table says who uses each name and which module, each
+with one job and readable in one sitting, holds it.
 """
 
 from importlib.metadata import PackageNotFoundError as _NotInstalled
@@ -58,7 +37,7 @@ from .fashion_mnist import (
     get_fashion_mnist_labels,
     load_fashion_mnist,
 )
-from .gradcheck import GradReport, grad_check
+from .gradcheck import GradReport, grad_check, relative_error
 from .graph import LiveMemory, draw_graph, saved_tensors
 from .init import (
     he_normal_,
@@ -68,7 +47,7 @@ from .init import (
     xavier_uniform_,
 )
 from .model_selection import k_fold, polynomial_features
-from .plot import (
+from .plotting import (
     draw_network,
     plot,
     plot_history,
@@ -84,7 +63,8 @@ from .scratch import (
     sgd,
     squared_loss,
 )
-from .train import (
+from .training import (
+    History,
     evaluate,
     evaluate_accuracy,
     train,
@@ -108,6 +88,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "GradReport",
+    "History",
     "LiveMemory",
     "LRSchedule",
     "LayerStats",
@@ -136,6 +117,7 @@ __all__ = [
     "plot_history",
     "polynomial_features",
     "predict_ch3",
+    "relative_error",
     "saved_tensors",
     "set_seed",
     "sgd",
@@ -151,68 +133,3 @@ __all__ = [
     "xavier_normal_",
     "xavier_uniform_",
 ]
-
-
-# --- old names, removed once the notebooks use the new ones -----------------
-# Not in __all__. They keep today's notebooks running and printing the same
-# numbers; tests/test_packaging.py shows what to write instead and checks
-# that old and new give the same tensors.
-from functools import wraps as _wraps  # noqa: E402
-from time import perf_counter as _perf_counter  # noqa: E402
-
-from torch.nn import init as _nn_init  # noqa: E402
-from torch.optim import Optimizer as _Optimizer  # noqa: E402
-
-from .core import normalize_generator as normalize_generator  # noqa: E402
-from .gradcheck import _autograd_grads as autograd_grads  # noqa: E402, F401
-from .train import train as _train  # noqa: E402
-from .widgets import SliderError as SliderError  # noqa: E402
-
-
-def he_normal(gain=1.4142135623730951, *, generator=None):  # gain sqrt(2)
-    return init_linear(he_normal_, gain=gain, generator=generator)
-
-
-def xavier_normal(gain=1.0, *, generator=None):
-    return init_linear(xavier_normal_, gain=gain, generator=generator)
-
-
-def init_normal(std, *, generator=None):
-    return init_linear(_nn_init.normal_, std=std, generator=generator)
-
-
-def init_constant(value):
-    return init_linear(_nn_init.constant_, val=value)
-
-
-@_wraps(_train)  # the new train, which also takes the old order
-def train(net, train_iter, loss, num_epochs, updater, **kwargs):  # noqa: F811
-    if callable(num_epochs) or isinstance(num_epochs, _Optimizer):
-        num_epochs, updater = updater, num_epochs
-    return _train(net, train_iter, loss, num_epochs, updater, **kwargs)
-
-
-class Timer:  # the book prints no timings
-    def __init__(self):
-        self.times = []
-        self.start()
-
-    def start(self):
-        self.tik = _perf_counter()
-
-    def stop(self):
-        self.times.append(_perf_counter() - self.tik)
-        return self.times[-1]
-
-
-_OLD_NAMES = (
-    "SliderError",
-    "Timer",
-    "autograd_grads",
-    "he_normal",
-    "init_constant",
-    "init_normal",
-    "normalize_generator",
-    "train",
-    "xavier_normal",
-)

@@ -1,10 +1,9 @@
 """Hooks for the training loop: what varies from section to section.
 
-:func:`d2lutils.train.train` is the book's one training loop. What a
-section needs on top of it -- a learning-rate schedule, early stopping, a
-statistic recorded every step, a live plot -- is a *callback*: an object
-whose methods the loop calls at fixed moments, in the manner of Keras
-callbacks and fastai's ``Callback`` events::
+What a section adds to the book's one loop, :func:`d2lutils.training.train`
+(a schedule, early stopping, a statistic, a live plot), is a *callback*,
+whose methods the loop calls at fixed moments, as Keras callbacks and
+fastai's ``Callback`` events::
 
     on_train_begin
       on_epoch_begin
@@ -14,26 +13,18 @@ callbacks and fastai's ``Callback`` events::
       on_epoch_end             (this epoch's records are in state.history)
     on_train_end
 
-Every method receives the same :class:`TrainState`. A callback may record
-values (``state.history.log_step(...)`` / ``log_epoch(...)``), change the
-learning rate (:func:`set_lr`) or stop training (``state.stop = True``).
-
-The callbacks here:
-
-* :class:`LRSchedule` -- set the learning rate before every step from a
-  function of the step number, e.g. :func:`cosine_schedule`;
-* :class:`EarlyStopping` -- stop when a monitored record stops improving
-  and restore the best parameters;
-* :class:`Record` -- record any statistic (per step, after the backward
-  pass, or per epoch);
-* :class:`LayerStats` -- record the variance of every ``nn.Linear``
-  layer's output and weight gradient, every step;
-* :class:`Animate` -- draw chosen records as training goes.
+Every method receives the same :class:`TrainState`; a callback may
+record values (``state.history.log_step(...)``), change the learning rate
+(:func:`set_lr`) or stop training (``state.stop = True``). Here:
+:class:`LRSchedule` (e.g. :func:`cosine_schedule`), :class:`EarlyStopping`,
+:class:`Record` (any statistic), :class:`LayerStats` (per-layer variances)
+and :class:`Animate` (a live plot).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import warnings
 from collections.abc import Iterable, Sequence
@@ -43,7 +34,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import nn
 
-from .core import check_int
+from .core import check_int, check_lr
 
 __all__ = [
     "Animate",
@@ -62,18 +53,13 @@ __all__ = [
 class TrainState:
     """What the loop shares with its callbacks.
 
-    Attributes
-    ----------
-    net, loss, updater : as passed to :func:`~d2lutils.train.train`.
-    history : the :class:`~d2lutils.train.History` being filled.
-    num_epochs : the number of epochs asked for.
-    epoch : the current epoch, counted from 1.
-    step : during a step, its index in this run (from 0); between steps
-        (e.g. at the end of an epoch), the number of steps done.
-    X, y : the current minibatch.
-    y_hat : the model's output on it (detached), after the forward pass.
-    batch_loss : the mean loss on the minibatch, after the step.
-    stop : set it to True to end training (after the current step).
+    ``net``, ``loss``, ``updater`` and ``num_epochs`` are those of the run
+    and ``history`` the :class:`~d2lutils.training.History` it fills;
+    ``epoch`` counts from 1; ``step`` is, during a step, its index in this
+    run (from 0) and, between steps, the number of steps done. ``X``, ``y``
+    are the minibatch, ``y_hat`` the output on it (detached, after the
+    forward pass), ``batch_loss`` its mean loss (after the step). Setting
+    ``stop`` ends training after the current step.
     """
 
     net: Any
@@ -94,39 +80,23 @@ class Callback:
     """Base class: override the moments you need; the others do nothing."""
 
     def on_train_begin(self, state: TrainState) -> None: ...
-
     def on_epoch_begin(self, state: TrainState) -> None: ...
-
     def on_step_begin(self, state: TrainState) -> None: ...
-
     def on_after_backward(self, state: TrainState) -> None: ...
-
     def on_step_end(self, state: TrainState) -> None: ...
-
     def on_epoch_end(self, state: TrainState) -> None: ...
-
     def on_train_end(self, state: TrainState) -> None: ...
 
 
-# -- learning rate -----------------------------------------------------------
-
-
 def set_lr(updater: Any, lr: float) -> None:
-    """Set the learning rate of an optimizer or a from-scratch updater.
+    """Set the learning rate of an optimizer (every parameter group) or
+    of an updater with an attribute ``lr`` (``d2l.SGDUpdater``).
 
-    A ``torch.optim.Optimizer`` gets ``lr`` in every parameter group; an
-    updater with an ``lr`` attribute (:class:`~d2lutils.scratch.SGDUpdater`)
-    gets it there.
-
-    Examples
-    --------
     >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     >>> set_lr(opt, 0.05); opt.param_groups[0]["lr"]
     0.05
     """
-    lr = float(lr)
-    if not math.isfinite(lr) or lr < 0:
-        raise ValueError(f"learning rate must be finite and >= 0, got {lr}")
+    lr = check_lr(lr)
     if isinstance(updater, torch.optim.Optimizer):
         for group in updater.param_groups:
             group["lr"] = lr
@@ -143,8 +113,6 @@ def set_lr(updater: Any, lr: float) -> None:
 def cosine_schedule(lr: float, num_steps: int) -> Callable[[int], float]:
     """``t -> lr / 2 * (1 + cos(pi t / num_steps))``, from ``lr`` down to 0.
 
-    Examples
-    --------
     >>> f = cosine_schedule(0.5, 4)
     >>> [round(f(t), 4) for t in range(4)]
     [0.5, 0.4268, 0.25, 0.0732]
@@ -160,12 +128,9 @@ def cosine_schedule(lr: float, num_steps: int) -> Callable[[int], float]:
 class LRSchedule(Callback):
     """Set the learning rate before each step to ``schedule(step)``.
 
-    ``step`` counts the minibatch steps of this training run from 0, so a
-    run started again (re-running a notebook cell) starts the schedule
-    again. The rate used at each step is recorded as ``history.steps["lr"]``.
+    ``step`` counts the steps of this run from 0 (a cell run again starts
+    the schedule again); the rates go to ``history.steps["lr"]``.
 
-    Examples
-    --------
     >>> cb = LRSchedule(cosine_schedule(0.5, 100))
     """
 
@@ -184,46 +149,20 @@ class LRSchedule(Callback):
         state.history.log_step(lr=float(lr))
 
 
-# -- early stopping ----------------------------------------------------------
-
-
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs.
 
-    After every epoch the callback reads the last value of the per-epoch
-    record ``monitor`` (e.g. ``"valid_loss"``, from an evaluation set named
-    ``"valid"``). A value better than the best so far by more than
-    ``min_delta`` is an improvement, and the parameters are copied. After
-    ``patience`` epochs without one, training stops; with ``restore_best``
-    the best parameters are put back at the end.
+    After every epoch it reads the per-epoch record ``monitor`` (e.g.
+    ``"valid_loss"``, of an evaluation set named ``"valid"``); a value
+    better than the best by more than ``min_delta`` (lower with ``mode``
+    ``"min"``, higher with ``"max"``) is an improvement, and the parameters
+    (``params`` of a from-scratch model, else the ``nn.Module``'s) are
+    copied, to be put back at the end with ``restore_best``. A value that is
+    not finite (an overflow) stops training at once with a warning, and
+    with ``FloatingPointError`` if no epoch had a finite one. ``best_epoch``,
+    ``best_value``, ``stopped_epoch`` and ``stop_reason`` say what happened.
 
-    A value that is not finite (``nan``, or ``inf`` from an overflow) means
-    training diverged: it stops at once, with a warning, and the best
-    parameters, if any epoch had a finite value, are restored. If none had,
-    there is nothing to restore, and the end of training raises
-    ``FloatingPointError``.
-
-    Parameters
-    ----------
-    monitor : the per-epoch record to watch.
-    patience : epochs without improvement before stopping (>= 1).
-    mode : ``"min"`` (losses) or ``"max"`` (accuracies).
-    min_delta : the smallest change that counts as an improvement.
-    restore_best : put the best parameters back when training ends.
-    params : for a from-scratch model (a function, not an ``nn.Module``),
-        the list of parameter tensors to save and restore.
-
-    Attributes
-    ----------
-    best_epoch, best_value : where and what the best value was.
-    stopped_epoch : the epoch after which training stopped (None if it
-        ran all epochs).
-    stop_reason : why it stopped, in words.
-
-    Examples
-    --------
-    >>> es = EarlyStopping("valid_loss", patience=3)
-    >>> es.best_epoch is None
+    >>> EarlyStopping("valid_loss", patience=3).best_epoch is None
     True
     """
 
@@ -237,8 +176,6 @@ class EarlyStopping(Callback):
         restore_best: bool = True,
         params: Optional[Iterable[torch.Tensor]] = None,
     ) -> None:
-        # (with patience 0 it would stop after every epoch that does not
-        # improve on the best, i.e. always)
         self.patience = check_int(patience, "patience", min_value=1)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
@@ -252,10 +189,8 @@ class EarlyStopping(Callback):
         self._reset()
 
     def _reset(self) -> None:
-        self.best_epoch: Optional[int] = None
-        self.best_value: Optional[float] = None
-        self.stopped_epoch: Optional[int] = None
-        self.stop_reason: Optional[str] = None
+        self.best_epoch = self.best_value = None
+        self.stopped_epoch = self.stop_reason = None
         self._saved, self._wait = None, 0
 
     def on_train_begin(self, state: TrainState) -> None:
@@ -267,17 +202,6 @@ class EarlyStopping(Callback):
                 "pass params=[W1, b1, ...]"
             )
 
-    def _improved(self, value: float) -> bool:
-        if self.best_value is None:
-            return True
-        if self.mode == "min":
-            return value < self.best_value - self.min_delta
-        return value > self.best_value + self.min_delta
-
-    def _stop(self, state: TrainState, reason: str) -> None:
-        self.stopped_epoch, self.stop_reason = state.epoch, reason
-        state.stop = True
-
     def on_epoch_end(self, state: TrainState) -> None:
         records = state.history.epochs
         if self.monitor not in records:
@@ -286,30 +210,33 @@ class EarlyStopping(Callback):
                 f"records {sorted(records)}; pass e.g. "
                 "eval_iters={'valid': valid_iter} to record 'valid_loss'"
             )
-        value = records[self.monitor][-1]
+        value, best = records[self.monitor][-1], self.best_value
+        gain = (1 if self.mode == "min" else -1) * ((best or 0) - value)
         if not math.isfinite(value):
-            self._stop(
-                state,
+            reason = (
                 f"{self.monitor} is {value} at epoch {state.epoch}: "
-                "training diverged (try a smaller learning rate)",
+                "training diverged (try a smaller learning rate)"
             )
-            warnings.warn(self.stop_reason, RuntimeWarning, stacklevel=2)
-        elif self._improved(value):
+            warnings.warn(reason, RuntimeWarning, stacklevel=2)
+        elif best is None or gain > self.min_delta:
             self.best_epoch, self.best_value = state.epoch, value
             self._wait = 0
-            if self.params is None:
-                self._saved = copy.deepcopy(state.net.state_dict())
-            else:
-                self._saved = [p.detach().clone() for p in self.params]
+            self._saved = (
+                copy.deepcopy(state.net.state_dict())
+                if self.params is None
+                else [p.detach().clone() for p in self.params]
+            )
+            return
         else:
             self._wait += 1
-            if self._wait >= self.patience:
-                self._stop(
-                    state,
-                    f"{self.monitor} has not improved on epoch "
-                    f"{self.best_epoch}'s {self.best_value:.4g} for "
-                    f"{self.patience} epochs",
-                )
+            if self._wait < self.patience:
+                return
+            reason = (
+                f"{self.monitor} has not improved on epoch {self.best_epoch}"
+                f"'s {best:.4g} for {self.patience} epochs"
+            )
+        self.stopped_epoch, self.stop_reason = state.epoch, reason
+        state.stop = True
 
     def on_train_end(self, state: TrainState) -> None:
         if self._saved is None and self.stopped_epoch is not None:
@@ -322,30 +249,23 @@ class EarlyStopping(Callback):
             return
         if self.params is None:
             state.net.load_state_dict(self._saved)
-        else:
-            with torch.no_grad():
-                for p, saved in zip(self.params, self._saved):
-                    p.copy_(saved)
+            return
+        with torch.no_grad():
+            for p, saved in zip(self.params, self._saved):
+                p.copy_(saved)
 
-
-# -- recording ---------------------------------------------------------------
 
 _WHEN = ("step_end", "after_backward", "epoch_end")
 
 
 class Record(Callback):
-    """Record statistics: ``Record(name=fn, ...)``, ``fn(state) -> number``.
+    """Record statistics: ``Record(name=fn, ...)``, ``fn(state) -> number``
+    (or a dict ``{suffix: number}``, recorded as ``name_suffix``).
 
-    With ``when="step_end"`` (default) the values go to
-    ``history.steps[name]`` after every step; ``"after_backward"`` records
-    them between the backward pass and the update, while the gradients are
-    still in ``.grad``; ``"epoch_end"`` records per epoch, in
-    ``history.epochs[name]``. A function may also return a dict
-    ``{suffix: number}``, recorded as ``name_suffix`` (one record per
-    layer, say). ``every`` records only every ``every``-th step.
+    ``when`` is ``"step_end"`` (``history.steps[name]``, after every
+    ``every``-th step), ``"after_backward"`` (the same, while the gradients
+    are in ``.grad``) or ``"epoch_end"`` (``history.epochs[name]``).
 
-    Examples
-    --------
     >>> rec = Record(batch_size=lambda s: len(s.y))
     """
 
@@ -370,9 +290,9 @@ class Record(Callback):
         self.every = check_int(every, "every", min_value=1)
 
     def _record(self, state: TrainState, when: str) -> None:
-        if when != self.when:
-            return
-        if when != "epoch_end" and state.step % self.every:
+        if when != self.when or (
+            when != "epoch_end" and state.step % self.every
+        ):
             return
         values = {}
         for name, fn in self.fns.items():
@@ -397,24 +317,17 @@ class Record(Callback):
 
 
 class LayerStats(Callback):
-    """Record per-layer statistics of every ``nn.Linear`` during training.
+    """The variances of every ``nn.Linear``'s output and weight gradient.
 
     After the backward pass of every ``every``-th step it records, for the
-    ``i``-th ``nn.Linear`` of the network (in ``net.modules()`` order,
-    counted from 0), in ``history.steps``:
+    ``i``-th ``nn.Linear`` (in ``net.modules()`` order, from 0),
+    ``act_var_i``, the variance of its output on the minibatch (the next
+    nonlinearity's input), and ``grad_var_i``, that of its weight
+    gradient's entries, in ``history.steps``; ``nan`` for a layer the step
+    did not use. Forward hooks, removed when training ends, see training
+    passes only.
 
-    * ``act_var_i`` -- the variance of the layer's output on the minibatch
-      (the pre-activations of the next nonlinearity);
-    * ``grad_var_i`` -- the variance of the entries of its weight gradient.
-
-    Forward hooks collect the outputs during training steps (evaluation
-    passes are ignored) and are removed when training ends. A layer the
-    step did not use gets ``nan`` for both.
-
-    Examples
-    --------
-    >>> stats = LayerStats(every=10)
-    >>> stats.layers
+    >>> LayerStats(every=10).layers  # found when training begins
     []
     """
 
@@ -437,15 +350,13 @@ class LayerStats(Callback):
         if not self.layers:
             raise ValueError("LayerStats: the network has no nn.Linear layer")
 
-        def hook(i: int) -> Callable:
-            def record(module, inputs, output) -> None:
-                if module.training:
-                    self._outputs[i] = float(output.detach().var())
-
-            return record
+        def record(i: int, module: nn.Module, inputs, output) -> None:
+            if module.training:
+                self._outputs[i] = float(output.detach().var())
 
         self._handles = [
-            m.register_forward_hook(hook(i)) for i, m in enumerate(self.layers)
+            m.register_forward_hook(functools.partial(record, i))
+            for i, m in enumerate(self.layers)
         ]
 
     def on_step_begin(self, state: TrainState) -> None:
@@ -469,21 +380,21 @@ class LayerStats(Callback):
         self._handles, self._outputs = [], {}
 
 
-# -- live plot ---------------------------------------------------------------
+_WORDS = {"acc": "accuracy"}  # a record's measure, as the y-axis names it
 
 
 class Animate(Callback):
-    """Draw per-epoch records as training goes (see ``d2l.Animator``).
+    """Draw per-epoch records as training goes.
 
     In Jupyter and Colab the figure updates in place after every epoch; in
     a script it is drawn when training ends (``plt.show()`` shows it).
+    ``keys`` names the records (default: all); the y-axis is labelled with
+    what they measure (``"loss / accuracy"`` for ``train_loss`` and
+    ``test_acc``). Keyword arguments go to
+    :class:`~d2lutils.plotting.Animator` (``ylabel``, ``yscale``, ...).
 
-    Parameters
-    ----------
-    keys : the records to draw, e.g. ``("train_loss", "test_acc")``;
-        default: every per-epoch record.
-    **kwargs : passed on to :class:`~d2lutils.plot.Animator` (``ylim``,
-        ``yscale``, ``figsize``, ...).
+    >>> Animate("train_loss", yscale="log").keys
+    ('train_loss',)
     """
 
     def __init__(
@@ -492,14 +403,13 @@ class Animate(Callback):
         if isinstance(keys, str):
             keys = (keys,)
         self.keys = None if keys is None else tuple(keys)
-        self.kwargs = kwargs
-        self.animator = None
+        self.kwargs, self.animator = kwargs, None
 
     def on_train_begin(self, state: TrainState) -> None:
         self.animator = None
 
     def on_epoch_end(self, state: TrainState) -> None:
-        from .plot import Animator
+        from .plotting import Animator
 
         records = state.history.epochs
         keys = self.keys or tuple(records)
@@ -510,11 +420,14 @@ class Animate(Callback):
                 f"{sorted(records)}"
             )
         if self.animator is None:
-            kwargs = {
-                "xlabel": "epoch",
-                "xlim": (1, max(state.num_epochs, 2)),
-                "legend": [k.replace("_", " ") for k in keys],
-            }
-            kwargs.update(self.kwargs)
-            self.animator = Animator(**kwargs)
+            measures = dict.fromkeys(k.split("_", 1)[-1] for k in keys)
+            self.animator = Animator(
+                **{
+                    "xlabel": "epoch",
+                    "ylabel": " / ".join(_WORDS.get(m, m) for m in measures),
+                    "xlim": (1, max(state.num_epochs, 2)),
+                    "legend": [k.replace("_", " ") for k in keys],
+                    **self.kwargs,
+                }
+            )
         self.animator.add(state.epoch, [records[k][-1] for k in keys])

@@ -1,13 +1,10 @@
 """Data: synthetic regression data and minibatches from in-memory tensors.
 
-Everything the book trains on fits in memory, so minibatches are made the
-cheap way: draw one random permutation per epoch and slice the tensors with
-it. :class:`ArrayLoader` does that; it is what :func:`load_array` and
-:func:`load_data_fashion_mnist` return (the files themselves are read by
-:mod:`d2lutils.fashion_mnist`). A per-sample
-``torch.utils.data.DataLoader(TensorDataset(...))`` gives the same batches
-but collates them one example at a time, which is several times slower
-(``make bench`` measures it).
+Everything the book trains on fits in memory, so :class:`ArrayLoader`
+(what :func:`load_array` and :func:`load_data_fashion_mnist` return) draws
+one permutation per epoch and slices the tensors with it: the batches of
+``DataLoader(TensorDataset(...))``, several times faster, as that collates
+them one example at a time (``make bench`` measures it).
 """
 
 from __future__ import annotations
@@ -63,23 +60,10 @@ def synthetic_data(
     noise: float = 0.01,
     generator: GeneratorLike = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Make ``y = Xw + b + noise`` with ``X ~ N(0, 1)``.
+    """``X ~ N(0, 1)`` of shape ``(num_examples, len(w))`` and
+    ``y = Xw + b + noise`` of shape ``(num_examples, 1)``, the noise of
+    standard deviation ``noise``.
 
-    Parameters
-    ----------
-    w : 1-d tensor of length ``d``, the true weights.
-    b : the true bias.
-    num_examples : how many rows ``X`` has.
-    noise : standard deviation of the Gaussian noise added to ``y``.
-    generator : ``None``, an int seed or a ``torch.Generator``.
-
-    Returns
-    -------
-    X : tensor of shape ``(num_examples, d)``
-    y : tensor of shape ``(num_examples, 1)``
-
-    Examples
-    --------
     >>> X, y = synthetic_data(torch.tensor([2.0, -3.4]), 4.2, 5, generator=0)
     >>> X.shape, y.shape
     (torch.Size([5, 2]), torch.Size([5, 1]))
@@ -113,11 +97,9 @@ def data_iter(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Yield shuffled minibatches ``(X, y)``; the last one may be smaller.
 
-    This is the from-scratch reader of the linear-regression section:
-    one random permutation of the example indices, then slices of it.
+    The linear-regression section's reader: one random permutation of the
+    example indices, then slices of it.
 
-    Examples
-    --------
     >>> X, y = torch.arange(10.0).reshape(5, 2), torch.arange(5.0)
     >>> [len(yb) for _, yb in data_iter(2, X, y, generator=0)]
     [2, 2, 1]
@@ -127,23 +109,15 @@ def data_iter(
     num_examples = _check_same_length([features, labels])
     g = normalize_generator(generator)
     indices = torch.randperm(num_examples, generator=g)
-    return _slices(batch_size, features, labels, indices)
-
-
-def _slices(batch_size, features, labels, indices):
-    for i in range(0, len(indices), batch_size):
-        batch = indices[i : i + batch_size]
-        yield features[batch], labels[batch]
+    return ((features[i], labels[i]) for i in indices.split(batch_size))
 
 
 class ArrayLoader:
     """Minibatches from in-memory tensors, re-iterable once per epoch.
 
     Each ``iter()`` draws a fresh permutation (if ``shuffle``) and yields
-    tuples of slices, one per tensor. ``len()`` is the number of batches.
+    tuples of slices, one per tensor; ``len()`` is the number of batches.
 
-    Examples
-    --------
     >>> loader = ArrayLoader([torch.arange(5)], 2, shuffle=False)
     >>> [b.tolist() for (b,) in loader], len(loader)
     ([[0, 1], [2, 3], [4]], 3)
@@ -170,8 +144,7 @@ class ArrayLoader:
         n, bs = self.num_examples, self.batch_size
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator)
-            for i in range(0, n, bs):
-                idx = order[i : i + bs]
+            for idx in order.split(bs):
                 # index_select copies whole rows; it is about 3x faster
                 # than the equivalent t[idx] for image batches
                 yield tuple(t.index_select(0, idx) for t in self.tensors)
@@ -194,15 +167,9 @@ def load_array(
     *,
     generator: GeneratorLike = None,
 ) -> ArrayLoader:
-    """Wrap tensors into a minibatch loader (shuffled when ``is_train``).
+    """d2l's ``load_array``: an :class:`ArrayLoader` over ``data_arrays``,
+    shuffled when ``is_train``.
 
-    Same role and arguments as d2l's ``load_array``; it returns an
-    :class:`ArrayLoader`, which yields the same kind of batches as
-    ``DataLoader(TensorDataset(*data_arrays), batch_size, shuffle=is_train)``
-    but slices whole batches at once.
-
-    Examples
-    --------
     >>> X, y = torch.zeros(10, 2), torch.zeros(10, 1)
     >>> Xb, yb = next(iter(load_array((X, y), 4)))
     >>> Xb.shape, yb.shape
@@ -218,28 +185,21 @@ def load_array(
 
 
 def load_data_fashion_mnist(
-    batch_size: int,
-    *,
-    root=None,
-    generator: GeneratorLike = None,
+    batch_size: int, *, root=None, generator: GeneratorLike = None
 ) -> tuple[ArrayLoader, ArrayLoader]:
     """Fashion-MNIST as ``(train_iter, test_iter)`` minibatch loaders.
 
-    Images come as ``float32`` in ``[0, 1]`` with shape ``(n, 1, 28, 28)``,
-    labels as ``int64``. The training loader reshuffles every epoch; the
-    test loader keeps the file order. See :func:`load_fashion_mnist` for
-    where the data is found.
+    Images come as ``float32`` in ``[0, 1]`` of shape ``(n, 1, 28, 28)``,
+    labels as ``int64``; the test loader keeps the file order. See
+    :func:`~d2lutils.fashion_mnist.load_fashion_mnist` for where the data
+    is found.
     """
     check_int(batch_size, "batch_size", min_value=1)  # before loading
     X_train, y_train, X_test, y_test = load_fashion_mnist(root)
-
-    def to_float(X: torch.Tensor) -> torch.Tensor:
-        return X.unsqueeze(1).to(torch.float32).div_(255)
-
+    X_train, X_test = (
+        X.unsqueeze(1).float().div_(255) for X in (X_train, X_test)
+    )
     train_iter = ArrayLoader(
-        (to_float(X_train), y_train), batch_size, generator=generator
+        (X_train, y_train), batch_size, generator=generator
     )
-    test_iter = ArrayLoader(
-        (to_float(X_test), y_test), batch_size, shuffle=False
-    )
-    return train_iter, test_iter
+    return train_iter, ArrayLoader((X_test, y_test), batch_size, shuffle=False)

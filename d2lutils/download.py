@@ -2,12 +2,10 @@
 leave a partial file behind.
 
 :func:`download` streams a URL into a temporary file next to the target
-(see :func:`d2lutils.filecache.atomic_writer`), with a progress bar, lets
-the caller check the file, and only then renames it into place. A
-connection that sends no byte for :data:`DOWNLOAD_TIMEOUT` seconds raises
-:class:`TimeoutError`; whatever goes wrong, the temporary file is removed
-(and if the process is killed, the next :func:`~d2lutils.filecache.
-clean_stale` of that folder removes it).
+(:func:`d2lutils.filecache.atomic_writer`), lets the caller check it, and
+only then renames it into place. Whatever goes wrong, the temporary file
+is removed (if the process is killed, by the next
+:func:`~d2lutils.filecache.clean_stale` of that folder).
 """
 
 from __future__ import annotations
@@ -38,21 +36,17 @@ def download(
 ) -> Path:
     """Download ``url`` to ``target``; keep it only if ``check`` passes.
 
-    Parameters
-    ----------
-    url : what to fetch (``http(s)://`` or ``file://``).
-    target : the file to create; its folder must exist.
-    check : called with the temporary file's path once it is complete;
-        raising rejects the download (``target`` is then not created).
-    timeout : seconds without data before giving up; default
-        :data:`DOWNLOAD_TIMEOUT`.
+    ``url`` is ``http(s)://`` or ``file://``; ``target``'s folder must
+    exist. ``check`` is called with the complete temporary file's path; if
+    it raises, ``target`` is not created. After ``timeout`` seconds without
+    data (default :data:`DOWNLOAD_TIMEOUT`), a ``TimeoutError`` names the URL.
 
-    Raises
-    ------
-    TimeoutError
-        naming the URL, if the server sends nothing for ``timeout`` s.
-    OSError
-        (``urllib.error.URLError`` and others) if the URL cannot be read.
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); src = Path(tmp.name) / "a"
+    >>> _ = src.write_text("hi")
+    >>> download(src.as_uri(), src.with_name("b")).read_text()
+    'hi'
+    >>> tmp.cleanup()
     """
     from tqdm.auto import tqdm
 
@@ -61,8 +55,7 @@ def download(
     try:
         with atomic_writer(target) as out:
             with urllib.request.urlopen(url, timeout=timeout) as resp:
-                total = int(resp.headers.get("Content-Length") or 0)
-                got = 0
+                total, got = int(resp.headers.get("Content-Length") or 0), 0
                 with tqdm(
                     total=total or None,
                     unit="B",
@@ -82,19 +75,15 @@ def download(
             out.flush()
             if check is not None:
                 check(Path(out.name))
-    except (socket.timeout, TimeoutError) as err:
-        raise _stalled(url, timeout) from err
-    except urllib.error.URLError as err:
-        if isinstance(err.reason, (socket.timeout, TimeoutError)):
-            raise _stalled(url, timeout) from err
+    except (socket.timeout, TimeoutError, urllib.error.URLError) as err:
+        if not isinstance(err, urllib.error.URLError) or isinstance(
+            err.reason, (socket.timeout, TimeoutError)
+        ):
+            raise TimeoutError(
+                f"{url}: no data for {timeout:g} s, the connection stalled; "
+                "nothing was kept, try again later"
+            ) from err
         raise
     except http.client.HTTPException as err:  # e.g. IncompleteRead
         raise OSError(f"{url}: the transfer broke off ({err!r})") from err
     return target
-
-
-def _stalled(url: str, timeout: float) -> TimeoutError:
-    return TimeoutError(
-        f"{url}: no data for {timeout:g} s, the connection stalled; "
-        "nothing was kept, try again later"
-    )

@@ -1,41 +1,33 @@
 """Fashion-MNIST: where its four files are, and loading them checked.
 
-The four files are described once, in :data:`FILES` (name, shape, SHA-256
-of the decompressed content, download URLs). :func:`load_fashion_mnist`
-is four small steps:
+:data:`FILES` describes the four files once (name, shape, SHA-256 of the
+decompressed content). :func:`load_fashion_mnist` takes four steps:
 
-1. **find** (:func:`find_fashion_mnist`) the folder that has all four
-   files, in this order:
+1. **find** (:func:`find_fashion_mnist`) a folder with all four files,
+   gzipped or not, also in its torchvision-style ``FashionMNIST/raw``:
+   ``root`` or ``$D2LUTILS_DATA_DIR`` if given (and then *only* there),
+   else the user cache (:func:`cache_dir`), then the copy of Debian's
+   ``dataset-fashion-mnist`` package (:data:`SYSTEM_DIR`); a folder this
+   user may not read is skipped, and named if nothing is found;
+2. **fetch** what is missing from :data:`MIRRORS` into the user cache
+   (:mod:`d2lutils.download`), if no folder had the files;
+3. **verify and decode** each file (:func:`d2lutils.idx.read_idx`: shape
+   and SHA-256);
+4. **cache** the decoded arrays (:class:`d2lutils.filecache.ArrayCache`
+   in :func:`decoded_dir`), checked on every later load, which skips 3.
 
-   a. ``root`` if given, else the folder named by ``$D2LUTILS_DATA_DIR``
-      -- and then *only* that folder;
-   b. the user cache, :func:`cache_dir` (``~/.cache/d2lutils/fashion-mnist``
-      or under ``$XDG_CACHE_HOME``);
-   c. the copy that Debian/Ubuntu's ``dataset-fashion-mnist`` package
-      installs in :data:`SYSTEM_DIR`;
-
-   a folder this user may not read is skipped (and named if nothing is
-   found);
-2. **fetch** the missing files from :data:`MIRRORS` into the user cache
-   (:mod:`d2lutils.download`), if nothing was found in b. or c.;
-3. **verify and decode** each file with :func:`d2lutils.idx.read_idx`
-   against its shape and SHA-256 (gzipped or not);
-4. **cache** the decoded arrays (:class:`d2lutils.filecache.ArrayCache` in
-   :func:`decoded_dir`), so that later loads skip step 3; every cached
-   array is checked against its recorded size and SHA-256 on each load.
-
-Errors are :class:`FashionMNISTError`, naming the file or folder and
-offering only the remedies that apply.
+Errors are :class:`FashionMNISTError`, naming the file or folder and the
+remedies that apply.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 import numpy as np
 import torch
@@ -77,8 +69,7 @@ MIRRORS = [
 PathLike = Union[str, os.PathLike]
 
 
-@dataclass(frozen=True)
-class FashionMNISTFile:
+class FashionMNISTFile(NamedTuple):
     """One row of :data:`FILES`."""
 
     key: str  #: name in the loader's result
@@ -126,52 +117,50 @@ class FashionMNISTError(IDXError):
     real ones; the message names the file or folder and what to do."""
 
 
-def _cache_base() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "d2lutils"
-
-
 def cache_dir() -> Path:
-    """Folder of the user cache where downloads are kept (and searched)."""
-    return _cache_base() / "fashion-mnist"
+    """The user cache, where downloads are kept (and searched).
+
+    >>> cache_dir().parts[-2:]
+    ('d2lutils', 'fashion-mnist')
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "d2lutils" / "fashion-mnist"
 
 
 def decoded_dir() -> Path:
-    """Folder of the decoded ``.npy`` arrays (apart from the downloads, so
-    that an unreadable download folder does not stop the caching)."""
-    return _cache_base() / "decoded" / "fashion-mnist"
+    """The decoded arrays' folder, apart from the downloads, so that an
+    unreadable download folder does not stop the caching.
 
-
-# -- find ---------------------------------------------------------------
+    >>> decoded_dir().parts[-3:]
+    ('d2lutils', 'decoded', 'fashion-mnist')
+    """
+    return cache_dir().parent / "decoded" / "fashion-mnist"
 
 
 @dataclass
 class _Scan:
-    """What one folder holds: the files found, the names missing, and the
-    permission problem that hid some, if any."""
+    """What a folder holds, what it lacks, what could not be read."""
 
     folder: Path
-    files: dict[str, Path]
-    missing: list[str]
+    files: dict[str, Path] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
     denied: Optional[str] = None
 
 
 def _scan(folder: Path) -> _Scan:
-    """Look for the four files (``NAME.gz`` or ``NAME``) in ``folder`` and
-    in its torchvision-style subfolder ``FashionMNIST/raw``."""
+    """The four files (``NAME.gz`` or ``NAME``) in ``folder`` or its
+    ``FashionMNIST/raw``; else the scan that got furthest."""
     scans = []
     for d in (folder, folder / "FashionMNIST" / "raw"):
-        scan = _Scan(d, {}, [])
+        scan = _Scan(d)
         for f in FILES:
             for name in (f.name + ".gz", f.name):
-                try:
-                    if stat.S_ISREG(os.stat(d / name).st_mode):
+                try:  # a missing file or folder is just not a file
+                    if (d / name).is_file():
                         scan.files[f.key] = d / name
                         break
                 except PermissionError as err:
                     scan.denied = f"{d}: permission denied ({err.strerror})"
-                except OSError:  # missing, or d is not a folder
-                    pass
             else:
                 scan.missing.append(f.name + "[.gz]")
         if not scan.missing:
@@ -180,100 +169,75 @@ def _scan(folder: Path) -> _Scan:
     return min(scans, key=lambda s: (s.denied is None, len(s.missing)))
 
 
-def _explicit_folder(root: Optional[PathLike]) -> Optional[tuple[str, Path]]:
-    if root is not None:
-        return "root", Path(root).expanduser()
-    env = os.environ.get("D2LUTILS_DATA_DIR")
-    if env:
-        return "$D2LUTILS_DATA_DIR", Path(env).expanduser()
-    return None
-
-
-def _not_in_explicit(origin: str, folder: Path, scan: _Scan) -> str:
-    where = f"{folder} (and {folder / 'FashionMNIST' / 'raw'})"
-    if scan.denied:
-        problem = f"{scan.denied}; make the folder readable (chmod a+rx)"
-    else:
-        problem = (
-            f"missing {', '.join(scan.missing)} in {scan.folder}; put the "
-            f"four files there (gzipped or not)"
-        )
-    if origin == "root":
-        other = "or call without root= to search the usual places"
-    else:
-        other = "or unset it to search the usual places"
-    return (
-        f"{origin}={folder} does not hold the four Fashion-MNIST files: "
-        f"{problem}, point {origin} at the folder that has them, {other}. "
-        f"Searched: {where}."
-    )
-
-
-def _remedies() -> str:
-    return (
-        "Fix it in one of these ways:\n"
-        "  1. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
-        "  2. put the four files ("
-        + ", ".join(f.name + ".gz" for f in FILES)
-        + ") in a folder and call load_fashion_mnist(root=FOLDER) or set "
-        "D2LUTILS_DATA_DIR=FOLDER\n"
-        "  3. connect to the internet and call again: the files are "
-        f"downloaded to {cache_dir()}"
-    )
-
-
 def _find(
     root: Optional[PathLike], *, fetch: bool
 ) -> tuple[dict[str, Path], str]:
     """The four files and the remedy to name if one of them is bad."""
-    explicit = _explicit_folder(root)
-    if explicit is not None:
-        origin, folder = explicit
+    origin, env = "root", os.environ.get("D2LUTILS_DATA_DIR")
+    if root is None and env:
+        origin, root = "$D2LUTILS_DATA_DIR", env
+    if root is not None:
+        folder = Path(root).expanduser()
         scan = _scan(folder)
-        if scan.missing:
-            raise FashionMNISTError(_not_in_explicit(origin, folder, scan))
-        return scan.files, "replace it with an intact copy"
-    sources = [
-        (cache_dir(), "delete it; it is downloaded again"),
-        (SYSTEM_DIR, "sudo apt-get install --reinstall dataset-fashion-mnist"),
-    ]
+        if not scan.missing:
+            return scan.files, "replace it with an intact copy"
+        problem = (
+            f"{scan.denied}; make the folder readable (chmod a+rx)"
+            if scan.denied
+            else f"missing {', '.join(scan.missing)} in {scan.folder}; put "
+            "the four files there (gzipped or not)"
+        )
+        other = "call without root=" if origin == "root" else "unset it"
+        raise FashionMNISTError(
+            f"{origin}={folder} does not hold the four Fashion-MNIST files: "
+            f"{problem}, point {origin} at the folder that has them, or "
+            f"{other} to search the usual places. Searched: {folder} (and "
+            f"{folder / 'FashionMNIST' / 'raw'})."
+        )
+    sources = {
+        cache_dir(): "delete it; it is downloaded again",
+        SYSTEM_DIR: "sudo apt-get install --reinstall dataset-fashion-mnist",
+    }
     notes = []
-    for folder, remedy in sources:
+    for folder, remedy in sources.items():
         scan = _scan(folder)
         if not scan.missing:
             return scan.files, remedy
         if scan.denied:
             notes.append(f"skipped {scan.denied}")
-    searched = ", ".join(str(folder) for folder, _ in sources)
-    if not fetch:
-        raise FashionMNISTError(
-            "Fashion-MNIST was not found on this machine (searched "
-            f"{searched}).\n"
-            + "".join(f"  {n}\n" for n in notes)
-            + _remedies()
-        )
-    return _fetch(cache_dir(), notes, searched), sources[0][1]
+    searched = ", ".join(map(str, sources))
+    if fetch:
+        files = _fetch(cache_dir(), notes)
+        if files is not None:
+            return files, sources[cache_dir()]
+        searched += ") and could not be downloaded:\n"
+    else:
+        searched += ").\n"
+    names = ", ".join(f.name + ".gz" for f in FILES)
+    raise FashionMNISTError(
+        f"Fashion-MNIST was not found on this machine (searched {searched}"
+        + "".join(f"  {line}\n" for line in notes)
+        + "Fix it in one of these ways:\n"
+        "  1. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
+        f"  2. put the four files ({names}) in a folder and call "
+        "load_fashion_mnist(root=FOLDER) or set D2LUTILS_DATA_DIR=FOLDER\n"
+        "  3. connect to the internet and call again: the files are "
+        f"downloaded to {cache_dir()}"
+    )
 
 
 def find_fashion_mnist(root: Optional[PathLike] = None) -> dict[str, Path]:
     """Where :func:`load_fashion_mnist` finds the four files, without
     downloading: ``{"train_images": path, ...}`` (keys as in :data:`FILES`).
 
-    Raises
-    ------
-    FashionMNISTError
-        if no searched folder has all four files.
+    Raises :class:`FashionMNISTError` if no searched folder has all four.
     """
     return _find(root, fetch=False)[0]
 
 
-# -- fetch ----------------------------------------------------------------
-
-
-def _fetch(folder: Path, notes: list[str], searched: str) -> dict[str, Path]:
+def _fetch(folder: Path, notes: list[str]) -> Optional[dict[str, Path]]:
     """Download the missing files into ``folder`` from the first mirror
-    that serves intact ones; files already there were checked when kept."""
-    errors = []
+    that serves intact ones; add what went wrong to ``notes``."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for f in FILES:
@@ -282,54 +246,18 @@ def _fetch(folder: Path, notes: list[str], searched: str) -> dict[str, Path]:
                 if target.is_file():
                     break
                 remedy = f"the download from {url} is bad; try again later"
+                check = functools.partial(
+                    read_idx, shape=f.shape, sha256=f.sha256, remedy=remedy
+                )
                 try:
-                    download(
-                        url,
-                        target,
-                        check=lambda p, f=f, remedy=remedy: read_idx(
-                            p, shape=f.shape, sha256=f.sha256, remedy=remedy
-                        ),
-                    )
+                    download(url, target, check=check)
                     break
                 except (OSError, ValueError, IDXError) as err:
-                    errors.append(f"{url}: {err}")
-    except PermissionError as err:
-        notes.append(f"cannot write to {folder}: permission denied ({err})")
+                    notes.append(f"{url}: {err}")
     except OSError as err:
         notes.append(f"cannot write to {folder} ({err})")
     scan = _scan(folder)
-    if not scan.missing:
-        return scan.files
-    raise FashionMNISTError(
-        f"Fashion-MNIST was not found on this machine (searched {searched})"
-        " and could not be downloaded:\n"
-        + "".join(f"  {line}\n" for line in notes + errors)
-        + _remedies()
-    )
-
-
-# -- verify, decode and cache -----------------------------------------------
-
-
-def _decode(files: dict[str, Path], remedy: str) -> dict[str, np.ndarray]:
-    arrays = {}
-    for f in FILES:
-        try:
-            arrays[f.key] = read_idx(
-                files[f.key], shape=f.shape, sha256=f.sha256, remedy=remedy
-            )
-        except IDXError as err:
-            raise FashionMNISTError(str(err)) from err
-    return arrays
-
-
-def _source_stamp(files: dict[str, Path]) -> dict:
-    """What the cached arrays were made from: path, size, mtime."""
-    out = {}
-    for key, p in sorted(files.items()):
-        st = p.stat()
-        out[key] = [str(p.resolve()), st.st_size, st.st_mtime_ns]
-    return out
+    return None if scan.missing else scan.files
 
 
 def load_fashion_mnist(
@@ -338,38 +266,34 @@ def load_fashion_mnist(
     """Load Fashion-MNIST as ``(X_train, y_train, X_test, y_test)``.
 
     Images are ``uint8`` tensors of shape ``(n, 28, 28)``, labels ``int64``
-    tensors of shape ``(n,)``; n is 60000 for training, 10000 for testing.
+    of shape ``(n,)``; n is 60000 for training, 10000 for testing. ``root``
+    is a folder with the four IDX files (gzipped or not); without it, see
+    the module docstring for where they are looked for.
 
-    Parameters
-    ----------
-    root : a folder holding the four IDX files (gzipped or not). If not
-        given, ``$D2LUTILS_DATA_DIR`` is used if set; otherwise the user
-        cache, then the Debian package's folder, then a download. Use
-        :func:`find_fashion_mnist` to see which files were used.
-
-    Raises
-    ------
-    FashionMNISTError
-        if a file is missing, unreadable, damaged or not the official
-        data; the message names the file and what to do.
+    Raises :class:`FashionMNISTError` if a file is missing, unreadable,
+    damaged or not the official data, naming the file and what to do.
     """
     clean_stale(cache_dir())  # partial downloads of killed processes
     files, remedy = _find(root, fetch=True)
     cache = ArrayCache(decoded_dir())
-    source = _source_stamp(files)
+    source = {}  # what the cached arrays are made from
+    for key, p in sorted(files.items()):
+        st = p.stat()
+        source[key] = [str(p.resolve()), st.st_size, st.st_mtime_ns]
     arrays = cache.load(source)
     if arrays is None:
-        arrays = _decode(files, remedy)
+        try:
+            arrays = {
+                f.key: read_idx(
+                    files[f.key], shape=f.shape, sha256=f.sha256, remedy=remedy
+                )
+                for f in FILES
+            }
+        except IDXError as err:
+            raise FashionMNISTError(str(err)) from err
         cache.save(source, arrays)
-    return (
-        torch.from_numpy(arrays["train_images"]),
-        torch.from_numpy(arrays["train_labels"].astype(np.int64)),
-        torch.from_numpy(arrays["test_images"]),
-        torch.from_numpy(arrays["test_labels"].astype(np.int64)),
-    )
-
-
-# -- labels -------------------------------------------------------------------
+    X, y, X_test, y_test = (torch.from_numpy(arrays[f.key]) for f in FILES)
+    return X, y.long(), X_test, y_test.long()
 
 
 def get_fashion_mnist_labels(
@@ -377,8 +301,6 @@ def get_fashion_mnist_labels(
 ) -> list[str]:
     """Names of Fashion-MNIST class ids (``lang="en"`` or ``"zh"``).
 
-    Examples
-    --------
     >>> get_fashion_mnist_labels([0, 9])
     ['t-shirt', 'ankle boot']
     >>> get_fashion_mnist_labels(torch.tensor([7]), lang="zh")

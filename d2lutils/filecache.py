@@ -1,20 +1,17 @@
 """Files that concurrent and killed writers cannot corrupt; a checked cache.
 
 Every write goes to a temporary file of its own in the destination folder
-(``tempfile.mkstemp``, named ``.NAME.XXXXXXXX.part``), locked with
-``flock`` while it is written, and is renamed into place with
-``os.replace``, which is atomic: a reader opens the old file or the new
-one, never a mix, whichever process wrote it and whenever one was killed.
-A killed writer leaves only its temporary file; :func:`clean_stale`
-removes such files once no process holds their lock (where ``fcntl`` is
-missing, once they are older than :data:`STALE_AFTER` seconds).
+(``.NAME.XXXXXXXX.part``), locked with ``flock`` while it is written and
+renamed into place with ``os.replace``, which is atomic: a reader opens
+the old file or the new one, never a mix. A killed writer leaves only its
+temporary file, which :func:`clean_stale` removes once no process holds
+its lock (without ``fcntl``, once it is :data:`STALE_AFTER` seconds old).
 
 :class:`ArrayCache` keeps NumPy arrays as ``.npy`` files plus a stamp,
-``stamp.json``, written last. The stamp records what the arrays were made
-from (the caller's ``source``) and, for each array, its file size and a
-cheap :func:`checksum` of its data; every load checks both, so an empty,
-truncated or altered file is noticed, reported once and rebuilt by the
-caller.
+``stamp.json``, written last: what the arrays were made from (the
+caller's ``source``) and each file's size and :func:`checksum`. Every load
+checks both, so an empty, truncated or altered file is noticed, reported
+once and rebuilt by the caller.
 """
 
 from __future__ import annotations
@@ -50,21 +47,15 @@ STALE_AFTER = 600.0
 _STAMP = "stamp.json"
 _VERSION = 2
 _BLOCK = 8192  # bytes per checksum block
-_warned: set[str] = set()  # folders already warned about (once a process)
+_warned: set[str] = set()  # folders that could not be written
 
 
 @contextlib.contextmanager
 def atomic_writer(path: os.PathLike) -> Iterator[IO[bytes]]:
-    """Write ``path`` through a locked temporary file and rename it.
+    """Write ``path`` through a locked temporary file (``f.name``) and
+    rename it; if the body raises or the process dies, ``path`` is untouched.
 
-    The body writes to the file object it is given (its ``name`` is the
-    temporary path). If the body raises, or the process dies, ``path`` is
-    untouched.
-
-    Examples
-    --------
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> p = Path(tmp.name) / "a.txt"
+    >>> tmp = tempfile.TemporaryDirectory(); p = Path(tmp.name) / "a.txt"
     >>> with atomic_writer(p) as f:
     ...     _ = f.write(b"hello")
     >>> p.read_bytes(), sorted(x.name for x in p.parent.iterdir())
@@ -92,17 +83,15 @@ def atomic_writer(path: os.PathLike) -> Iterator[IO[bytes]]:
 
 
 def clean_stale(folder: os.PathLike) -> list[Path]:
-    """Remove temporary files (``*.part``, ``*.part.gz``) left by dead
-    writers in ``folder``; return the removed paths. Files whose writer is
-    alive (it holds the lock) stay."""
-    removed = []
-    folder = Path(folder)
+    """Remove the temporary files (``*.part``, ``*.part.gz``) of dead
+    writers from ``folder`` and return them; a live writer's file stays.
+
+    >>> clean_stale("/no/such/folder")
+    []
+    """
+    removed, ends = [], (".part", ".part.gz")
     try:
-        names = [
-            p
-            for p in folder.iterdir()
-            if p.name.endswith((".part", ".part.gz"))
-        ]
+        names = [p for p in Path(folder).iterdir() if p.name.endswith(ends)]
     except OSError:
         return removed
     for p in names:
@@ -125,14 +114,11 @@ def clean_stale(folder: os.PathLike) -> list[Path]:
 def checksum(a: np.ndarray) -> str:
     """A cheap checksum of ``a``'s bytes, Fletcher-style (not a secure hash).
 
-    The bytes are read as little-endian 64-bit words in blocks of 8 KiB;
-    ``s1`` is the sum of the block sums and ``s2`` the sum of their running
-    totals (both modulo 2**64), so a changed, zeroed or moved block changes
-    it; the last partial block goes through CRC-32. About ten times faster
-    than SHA-256, so that a warm load stays well within 0.3 s.
+    Over blocks of 8 KiB read as 64-bit words, ``s1`` sums the block sums
+    and ``s2`` their running totals (modulo 2**64), so a changed, zeroed or
+    moved block changes it; CRC-32 covers the last partial block. About ten
+    times faster than SHA-256, so a warm load stays well within 0.3 s.
 
-    Examples
-    --------
     >>> a = np.arange(10_000, dtype=np.uint16)
     >>> checksum(a) == checksum(a.copy()), checksum(a) == checksum(a[::-1])
     (True, False)
@@ -149,14 +135,7 @@ def checksum(a: np.ndarray) -> str:
     return f"{s1:016x}{s2:016x}{tail:08x}:{len(data)}"
 
 
-def _warn_once(folder: Path, message: str) -> None:
-    if str(folder) not in _warned:
-        _warned.add(str(folder))
-        warnings.warn(message, stacklevel=4)
-
-
 def _valid_entries(entries: Any) -> bool:
-    """Whether a stamp's ``arrays`` has the fields this version writes."""
     fields = dict(file=str, bytes=int, shape=list, dtype=str, checksum=str)
     return isinstance(entries, dict) and all(
         isinstance(meta, dict)
@@ -168,10 +147,7 @@ def _valid_entries(entries: Any) -> bool:
 class ArrayCache:
     """NumPy arrays cached in ``folder``, each checked on every load.
 
-    Examples
-    --------
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> cache = ArrayCache(tmp.name)
+    >>> tmp = tempfile.TemporaryDirectory(); cache = ArrayCache(tmp.name)
     >>> cache.save({"from": "x"}, {"a": np.arange(3)})
     >>> cache.load({"from": "x"})["a"]
     array([0, 1, 2])
@@ -184,29 +160,35 @@ class ArrayCache:
         self.folder = Path(folder)
 
     def load(self, source: Any) -> Optional[dict[str, np.ndarray]]:
-        """The arrays saved from ``source``, or ``None`` if there are none.
-
-        A file that does not match the stamp (missing, empty, truncated,
-        altered) gives one warning naming it; the stamp is then dropped so
-        that the caller rebuilds the cache.
-        """
+        """The arrays saved from ``source``, or ``None``; a file that does
+        not match the stamp is named in a warning and the stamp dropped."""
         clean_stale(self.folder)
         try:
             stamp = json.loads((self.folder / _STAMP).read_text())
-        except (OSError, ValueError):
-            return None
-        if (
-            not isinstance(stamp, dict)
-            or stamp.get("version") != _VERSION
-            or stamp.get("source") != json.loads(json.dumps(source))
-            or not _valid_entries(stamp.get("arrays"))
-        ):
+            valid = (
+                stamp["version"] == _VERSION
+                and stamp["source"] == json.loads(json.dumps(source))
+                and _valid_entries(stamp["arrays"])
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
             return None  # none, or of another version or source: rebuilt
         arrays = {}
         for key, meta in stamp["arrays"].items():
             path = self.folder / meta["file"]
             try:
-                arrays[key] = self._read(path, meta)
+                with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    if size != meta["bytes"]:
+                        what = "empty" if size == 0 else "wrong size"
+                        raise ValueError(f"{what}: {size} bytes")
+                    a = np.lib.format.read_array(f, allow_pickle=False)
+                want = meta["shape"], meta["dtype"]
+                if (list(a.shape), a.dtype.str) != want:
+                    raise ValueError(f"holds {a.dtype} {a.shape}, not {want}")
+                if checksum(a) != meta["checksum"]:
+                    raise ValueError("its content changed (checksum differs)")
             except (OSError, ValueError) as err:
                 warnings.warn(
                     f"damaged cache file {path} ({err}): discarded, "
@@ -216,35 +198,8 @@ class ArrayCache:
                 with contextlib.suppress(OSError):
                     (self.folder / _STAMP).unlink()
                 return None
+            arrays[key] = a
         return arrays
-
-    @staticmethod
-    def _read(path: Path, meta: dict) -> np.ndarray:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size != meta["bytes"]:
-                what = "empty" if size == 0 else "wrong size"
-                raise ValueError(f"{what}: {size} bytes, not {meta['bytes']}")
-            fmt = np.lib.format
-            read_header = {
-                (1, 0): fmt.read_array_header_1_0,
-                (2, 0): fmt.read_array_header_2_0,
-            }.get(fmt.read_magic(f))
-            if read_header is None:
-                raise ValueError("not a .npy file of version 1.0 or 2.0")
-            shape, fortran, dtype = read_header(f)
-            if (
-                fortran
-                or list(shape) != meta["shape"]
-                or dtype.str != meta["dtype"]
-            ):
-                raise ValueError(f"holds {dtype} {shape}, not {meta}")
-            a = np.empty(shape, dtype)
-            if f.readinto(memoryview(a).cast("B")) != a.nbytes:
-                raise ValueError("truncated")
-        if checksum(a) != meta["checksum"]:
-            raise ValueError("its content changed (checksum differs)")
-        return a
 
     def save(self, source: Any, arrays: dict[str, np.ndarray]) -> None:
         """Write ``arrays`` and then the stamp; warn once if impossible."""
@@ -268,8 +223,10 @@ class ArrayCache:
             with atomic_writer(self.folder / _STAMP) as f:
                 f.write(json.dumps(stamp, indent=1).encode())
         except OSError as err:
-            _warn_once(
-                self.folder,
-                f"could not cache decoded arrays in {self.folder} ({err}); "
-                "loading works but will not be faster next time",
-            )
+            if str(self.folder) not in _warned:  # once a process
+                _warned.add(str(self.folder))
+                warnings.warn(
+                    f"could not cache decoded arrays in {self.folder} "
+                    f"({err}); loading works but will not be faster next time",
+                    stacklevel=3,
+                )

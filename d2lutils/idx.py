@@ -1,18 +1,13 @@
 """The IDX file format of (Fashion-)MNIST: read any shape, check it.
 
-An IDX file is a small header followed by raw numbers in row-major order:
-
-* 4 bytes of magic number: two zero bytes, a type code (``0x08`` unsigned
-  byte, ``0x09`` signed byte, ``0x0B`` int16, ``0x0C`` int32, ``0x0D``
-  float32, ``0x0E`` float64; all big-endian) and the number of dimensions;
-* one big-endian 32-bit size per dimension;
-* the data.
-
-:func:`read_idx` reads such a file, gzipped or not: it recognises gzip by
-its first two bytes (``1f 8b``), whatever the file is called. It checks
-the header against the data length, and optionally the shape and the
-SHA-256 of the *decompressed* content, and raises :class:`IDXError` naming
-the file, the problem and the fix.
+An IDX file is a header, then raw numbers in row-major order. The header
+is a magic number -- two zero bytes, a type code (:data:`IDX_DTYPES`)
+and the number of dimensions -- and one big-endian 32-bit size per
+dimension. :func:`read_idx` reads such a file, gzipped or not (gzip is
+told by its first two bytes, ``1f 8b``, whatever the file is called),
+checks the header against the data length and, if asked, the shape and
+the SHA-256 of the decompressed content; :class:`IDXError` names the
+file, the problem and the fix.
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-__all__ = ["IDX_DTYPES", "IDXError", "idx_header", "read_idx"]
+__all__ = ["IDX_DTYPES", "IDXError", "read_idx"]
 
 #: IDX type code -> NumPy dtype (big-endian, as stored in the file).
 IDX_DTYPES = {
@@ -37,79 +32,31 @@ IDX_DTYPES = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
-_GZIP_MAGIC = b"\x1f\x8b"
 
 PathLike = Union[str, os.PathLike]
-Shape = tuple[Optional[int], ...]
 
 
 class IDXError(RuntimeError):
     """An IDX file that cannot be read or is not what was expected."""
 
 
-def idx_header(shape: tuple[int, ...], dtype=np.uint8) -> bytes:
-    """The header of an IDX file holding an array of ``shape``, ``dtype``.
-
-    Examples
-    --------
-    >>> idx_header((3,)).hex(" ")
-    '00 00 08 01 00 00 00 03'
-    """
-    by_dtype = {dt.newbyteorder(">"): c for c, dt in IDX_DTYPES.items()}
-    code = by_dtype.get(np.dtype(dtype).newbyteorder(">"))
-    if code is None:
-        raise IDXError(f"IDX has no type code for dtype {np.dtype(dtype)}")
-    return struct.pack(f">HBB{len(shape)}I", 0, code, len(shape), *shape)
-
-
-def _read_bytes(path: PathLike) -> bytes:
-    """The decompressed bytes of ``path``; gzip is told by its magic."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == _GZIP_MAGIC:
-        return gzip.decompress(raw)
-    if os.fspath(path).endswith(".gz"):
-        raise IDXError(
-            f"{os.fspath(path)}: named .gz but not gzip data (it starts "
-            f"with {raw[:4].hex(' ') or 'nothing'}, gzip starts with 1f 8b)"
-        )
-    return raw
-
-
 def read_idx(
     path: PathLike,
     *,
-    shape: Optional[Shape] = None,
+    shape: Optional[tuple[Optional[int], ...]] = None,
     sha256: Optional[str] = None,
     remedy: str = "replace it with an intact copy",
 ) -> np.ndarray:
-    """Read an IDX file (gzipped or not) into a NumPy array.
+    """Read an IDX file (gzipped or not) into a writable NumPy array.
 
-    Parameters
-    ----------
-    path : the file. Gzip is recognised by its content, not its name.
-    shape : if given, the shape the file must hold; ``None`` entries match
-        any size, e.g. ``(None, 28, 28)``.
-    sha256 : if given, the SHA-256 the decompressed bytes must have.
-    remedy : what the error message tells the reader to do.
+    ``shape`` is the shape it must hold (``None`` entries match any size,
+    e.g. ``(None, 28, 28)``), ``sha256`` the SHA-256 of its decompressed
+    bytes, ``remedy`` what an :class:`IDXError` tells the reader to do.
 
-    Returns
-    -------
-    A writable array in native byte order with the file's shape and dtype.
-
-    Raises
-    ------
-    IDXError
-        naming the file: permission denied, unreadable or damaged gzip,
-        unknown magic number, wrong shape, truncated or too long, wrong
-        checksum.
-
-    Examples
-    --------
     >>> import tempfile, pathlib
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> p = pathlib.Path(tmp.name) / "labels"
-    >>> _ = p.write_bytes(idx_header((3,)) + bytes([9, 0, 3]))
+    >>> tmp = tempfile.TemporaryDirectory(); p = pathlib.Path(tmp.name) / "x"
+    >>> # magic 00 00, type 08 (unsigned byte), 1 dimension; size 3; data
+    >>> _ = p.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 9, 0, 3]))
     >>> read_idx(p, shape=(None,))
     array([9, 0, 3], dtype=uint8)
     >>> tmp.cleanup()
@@ -120,7 +67,15 @@ def read_idx(
         return IDXError(f"{name}: {problem}. Fix: {fix}.")
 
     try:
-        raw = _read_bytes(path)
+        with open(path, "rb") as f:
+            raw = f.read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        elif name.endswith(".gz"):
+            raise fail(
+                f"named .gz but not gzip data (it starts with "
+                f"{raw[:4].hex(' ') or 'nothing'}, gzip starts with 1f 8b)"
+            )
     except PermissionError as err:
         raise fail(
             "permission denied: this user may not read it",
@@ -130,15 +85,13 @@ def read_idx(
         raise fail(
             f"cannot be read ({err}); it is damaged or incomplete"
         ) from err
-    if len(raw) < 4:
-        raise fail(f"too short for an IDX header ({len(raw)} bytes)")
-    zero, code, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or code not in IDX_DTYPES:
+    if len(raw) >= 4 and (raw[:2] != b"\0\0" or raw[2] not in IDX_DTYPES):
         raise fail(
             f"wrong IDX magic number 0x{raw[:4].hex()} (expected 00 00, "
             "a type code 08-0e and the number of dimensions); it is not "
             "an IDX file"
         )
+    ndim = raw[3] if len(raw) >= 4 else 0
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise fail(f"too short for an IDX header ({len(raw)} bytes)")
@@ -149,17 +102,16 @@ def read_idx(
     ):
         want = tuple("any" if w is None else w for w in shape)
         raise fail(f"holds shape {dims}, expected {want}".replace("'", ""))
-    dtype = IDX_DTYPES[code]
-    size = int(np.prod(dims)) * dtype.itemsize
-    if len(raw) - header != size:
-        what = "truncated" if len(raw) - header < size else "too long"
-        raise fail(f"{what}: {len(raw) - header} data bytes, expected {size}")
-    if sha256 is not None:
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != sha256:
-            raise fail(
-                f"SHA-256 of its content is {digest[:12]}..., not the "
-                f"expected {sha256[:12]}...; it is not the right data"
-            )
+    dtype = IDX_DTYPES[raw[2]]
+    size, got = int(np.prod(dims)) * dtype.itemsize, len(raw) - header
+    if got != size:
+        what = "truncated" if got < size else "too long"
+        raise fail(f"{what}: {got} data bytes, expected {size}")
+    digest = sha256 and hashlib.sha256(raw).hexdigest()
+    if digest != sha256:
+        raise fail(
+            f"SHA-256 of its content is {digest[:12]}..., not the "
+            f"expected {sha256[:12]}...; it is not the right data"
+        )
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
     return data.astype(dtype.newbyteorder("="))

@@ -1,23 +1,17 @@
 """Weight initialization by hand: Xavier and He, applied with one helper.
 
-The initialization section derives how large random weights must be for
-signals to keep their size through a deep network. A layer with
-``fan_in`` inputs and ``fan_out`` outputs keeps the variance of its
-forward signal if its weights have variance ``gain**2 / fan_in`` and that
-of its backward signal with ``gain**2 / fan_out``; ``gain`` makes up for
-what the activation function does to the variance (``sqrt(2)`` for ReLU,
-which zeroes half of its inputs). Two schemes follow:
+A layer with ``fan_in`` inputs and ``fan_out`` outputs keeps the variance
+of its forward signal if its weights have variance ``gain**2 / fan_in``,
+and that of its backward signal with ``gain**2 / fan_out``; ``gain`` makes
+up for the activation (``sqrt(2)`` for ReLU, which zeroes half its
+inputs). **Xavier** (Glorot and Bengio, 2010) compromises between the two,
+variance ``gain**2 * 2 / (fan_in + fan_out)``; **He** (He et al., 2015)
+keeps the forward pass, ``gain**2 / fan_in`` with ``gain = sqrt(2)``.
 
-* **Xavier** (Glorot and Bengio, 2010) compromises between the two:
-  variance ``gain**2 * 2 / (fan_in + fan_out)``;
-* **He** (He et al., 2015) keeps the forward pass: variance
-  ``gain**2 / fan_in`` with ``gain = sqrt(2)``.
-
-Each comes as a normal and as a uniform distribution with that variance
-(``U(-a, a)`` has variance ``a**2 / 3``), as functions that fill a weight
-in place, like ``torch.nn.init``'s (and drawing the same numbers from the
-same generator). :func:`init_linear` turns any such fill function into an
-initializer for ``net.apply``, so the section swaps schemes in one line::
+Each comes as a normal and a uniform fill (``U(-a, a)`` has variance
+``a**2 / 3``) that draws the same numbers as ``torch.nn.init``'s from the
+same generator. :func:`init_linear` turns any fill function into an
+initializer for ``net.apply``, so a section swaps schemes in one line::
 
     g = torch.Generator().manual_seed(0)
     net.apply(d2l.init_linear(d2l.he_normal_, generator=g))
@@ -46,14 +40,10 @@ __all__ = [
 
 
 def fans(weight: torch.Tensor) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight stored as ``nn.Linear`` keeps it.
+    """``(fan_in, fan_out)`` of a weight of shape ``(fan_out, fan_in)``, as
+    ``nn.Linear`` keeps it (it computes ``X @ W.T``); a convolution's extra
+    dimensions multiply both.
 
-    ``nn.Linear`` computes ``X @ W.T``, so ``W`` has shape
-    ``(fan_out, fan_in)``. (A convolution's extra dimensions multiply
-    both fans.)
-
-    Examples
-    --------
     >>> fans(nn.Linear(3, 5).weight)
     (3, 5)
     """
@@ -80,8 +70,6 @@ def xavier_normal_(
 ) -> torch.Tensor:
     """Fill ``weight`` from N(0, gain² · 2 / (fan_in + fan_out)).
 
-    Examples
-    --------
     >>> W = xavier_normal_(torch.empty(300, 500), generator=0)
     >>> round(float(W.var() * (300 + 500) / 2), 2)
     1.0
@@ -115,8 +103,6 @@ def he_normal_(
 ) -> torch.Tensor:
     """Fill ``weight`` from N(0, gain² / fan_in); gain √2 suits ReLU.
 
-    Examples
-    --------
     >>> W = he_normal_(torch.empty(300, 500), generator=0)
     >>> round(float(W.var() * 500 / 2), 2)
     1.0
@@ -147,15 +133,11 @@ def init_linear(
     """An initializer for ``net.apply``: every ``nn.Linear`` gets
     ``fill_(layer.weight, **kwargs)`` and its bias ``bias``.
 
-    ``fill_`` is any function that fills a tensor in place: the ones
-    here, or ``torch.nn.init``'s (``nn.init.normal_``, ``constant_``,
-    ``orthogonal_``, ...). A ``generator`` among the ``kwargs`` (an int
-    seed or a ``torch.Generator``) is made once, so the layers draw one
-    after another from one stream, and ``generator=0`` makes the whole
-    network reproducible. Other layers are left alone.
+    ``fill_`` fills a tensor in place: the ones here or ``torch.nn.init``'s
+    (``normal_``, ``constant_``, ``orthogonal_``, ...). A ``generator`` (an
+    int seed or a ``torch.Generator``) is made once, so the layers draw
+    from one stream and ``generator=0`` makes the network reproducible.
 
-    Examples
-    --------
     >>> net = nn.Sequential(nn.Linear(400, 400), nn.ReLU(), nn.Linear(400, 2))
     >>> _ = net.apply(init_linear(he_normal_, generator=0))
     >>> round(float(net[0].weight.detach().var() * 400), 1)

@@ -1,20 +1,11 @@
 """Model selection: K-fold splits and polynomial features.
 
-The model-selection section fits polynomials of several degrees to the same
-data and asks which degree to keep. Two small pieces do the
-work:
-
-* :func:`k_fold` splits ``num_examples`` indices into ``k`` folds and returns,
-  for each fold, the indices to train on and the indices to validate on.
-  Every example is validated exactly once and fold sizes differ by at most
-  one, also when ``k`` does not divide ``num_examples``.
-* :func:`polynomial_features` turns inputs ``x`` into the columns
-  ``x**i / i!`` for ``i = 0, ..., degree``; dividing by ``i!`` keeps high
-  powers from swamping the gradient.
-
-The section trains its polynomials with the book's one loop,
-:func:`d2lutils.train.train`, measuring the whole training and test sets
-after every epoch (``eval_iters={"train": ..., "test": ...}``).
+The model-selection section fits polynomials of several degrees to the
+same data and asks which degree to keep. :func:`k_fold` cuts the examples
+into ``k`` folds, each validated once while the others train;
+:func:`polynomial_features` makes the columns ``x**i / i!`` (dividing by
+``i!`` keeps high powers from swamping the gradient). The polynomials are
+trained with the book's one loop, :func:`d2lutils.training.train`.
 """
 
 from __future__ import annotations
@@ -35,27 +26,14 @@ def k_fold(
     shuffle: bool = True,
     generator: GeneratorLike = None,
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Split ``range(num_examples)`` into ``k`` folds for cross-validation.
+    """Split ``range(num_examples)`` into ``k`` folds for cross-validation:
+    a list of ``k`` pairs ``(train_idx, valid_idx)`` of int64 tensors.
 
-    Fold ``i`` is the ``i``-th validation set; the other ``k - 1`` folds
-    form its training set. When ``k`` does not divide ``num_examples``, the
-    first ``num_examples % k`` folds get one example more, so fold sizes
-    differ by at most one.
+    Fold ``i`` is the ``i``-th validation set, the other ``k - 1`` its
+    training set; the first ``num_examples % k`` folds get one example
+    more. With ``shuffle`` (and ``generator``) the indices are permuted
+    first; without, fold ``i`` is a contiguous block.
 
-    Parameters
-    ----------
-    num_examples : how many examples there are (``n >= k``).
-    k : number of folds, ``2 <= k <= num_examples``.
-    shuffle : permute the indices before cutting them into folds; without
-        it fold ``i`` is a contiguous block.
-    generator : ``None``, an int seed or a ``torch.Generator``.
-
-    Returns
-    -------
-    A list of ``k`` pairs ``(train_idx, valid_idx)`` of int64 tensors.
-
-    Examples
-    --------
     >>> folds = k_fold(5, 2, shuffle=False)
     >>> [(t.tolist(), v.tolist()) for t, v in folds]
     [([3, 4], [0, 1, 2]), ([0, 1, 2], [3, 4])]
@@ -78,31 +56,17 @@ def k_fold(
         )
     else:
         order = torch.arange(num_examples)
-    fold_size, extra = divmod(num_examples, k)
-    folds, start = [], 0
-    for i in range(k):
-        stop = start + fold_size + (1 if i < extra else 0)
-        valid_idx = order[start:stop]
-        train_idx = torch.cat([order[:start], order[stop:]])
-        folds.append((train_idx, valid_idx))
-        start = stop
-    return folds
+    folds = order.tensor_split(k)  # the first num_examples % k one longer
+    return [
+        (torch.cat(folds[:i] + folds[i + 1 :]), valid)
+        for i, valid in enumerate(folds)
+    ]
 
 
 def polynomial_features(x: torch.Tensor, degree: int) -> torch.Tensor:
-    """The columns ``x**i / i!`` for ``i = 0, 1, ..., degree``.
+    """The columns ``x**i / i!`` for ``i = 0, 1, ..., degree``: a tensor of
+    shape ``(n, degree + 1)`` from ``x`` of shape ``(n,)`` or ``(n, 1)``.
 
-    Parameters
-    ----------
-    x : tensor of shape ``(n,)`` or ``(n, 1)``.
-    degree : the highest power, ``>= 0``.
-
-    Returns
-    -------
-    Tensor of shape ``(n, degree + 1)``; column 0 is all ones.
-
-    Examples
-    --------
     >>> polynomial_features(torch.tensor([2.0]), 3)
     tensor([[1.0000, 2.0000, 2.0000, 1.3333]])
     """

@@ -1,25 +1,19 @@
 """The from-scratch pieces of the first sections, for later sections to reuse.
 
 The linear-regression and softmax sections write :func:`linreg`,
-:func:`squared_loss`, :func:`sgd` and :func:`accuracy` in the open, where
-the reader sees every line; later sections import them from here
-(``tests/`` checks that the notebook copies and these agree).
-:class:`Accumulator` keeps the running sums of d2l's from-scratch
-evaluation loop.
-
-:class:`SGDUpdater` wraps :func:`sgd` into the ``updater(batch_size)``
-function the training loop calls, with a learning rate ``lr`` that a
-schedule can change between steps (see :mod:`d2lutils.callbacks`).
+:func:`squared_loss`, :func:`sgd`, :func:`accuracy` and :class:`Accumulator`
+in the open; later sections import them from here (``tests/`` checks that
+the notebook copies and these agree). :class:`SGDUpdater` is :func:`sgd` as
+the loop's ``updater(batch_size)``, with a rate a schedule can change.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import torch
 
-from .core import check_int, check_tensors
+from .core import check_int, check_lr, check_tensors
 
 __all__ = [
     "Accumulator",
@@ -34,8 +28,6 @@ __all__ = [
 def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """The linear model ``X w + b``.
 
-    Examples
-    --------
     >>> linreg(torch.ones(2, 3), torch.ones(3, 1), torch.tensor(0.5))
     tensor([[3.5000],
             [3.5000]])
@@ -49,12 +41,9 @@ def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Half the squared error per example, ``(y_hat - y)**2 / 2``.
+    """Half the squared error per example, ``(y_hat - y)**2 / 2``, with
+    ``y`` reshaped to ``y_hat``'s shape (labels often come as ``(n,)``).
 
-    ``y`` is reshaped to ``y_hat``'s shape (labels often come as ``(n,)``).
-
-    Examples
-    --------
     >>> squared_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0]))
     tensor([[0.5000],
             [2.0000]])
@@ -67,38 +56,21 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
-def _check_lr(lr) -> float:
-    if isinstance(lr, bool) or isinstance(lr, (str, bytes)):
-        raise TypeError(f"lr must be a number, got {type(lr).__name__}")
-    try:
-        value = float(lr)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"lr must be a number, got {type(lr).__name__}"
-        ) from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"lr must be a finite number >= 0, got {lr}")
-    return value
-
-
 def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     """One minibatch SGD step: ``param -= lr * param.grad / batch_size``.
 
-    The loss must have been *summed* over the minibatch before
-    ``backward()``, so dividing by ``batch_size`` gives the mean gradient.
-    Gradients are zeroed afterwards. Every argument and every gradient is
-    checked before any parameter changes, so a bad call leaves the model
-    as it was.
+    The loss was *summed* over the minibatch before ``backward()``, so
+    dividing by ``batch_size`` gives the mean gradient; the gradients are
+    zeroed afterwards. A bad call (any argument or gradient) raises before
+    any parameter changes.
 
-    Examples
-    --------
     >>> w = torch.tensor([1.0], requires_grad=True)
     >>> (3 * w).sum().backward()
     >>> sgd([w], lr=0.1, batch_size=1); w
     tensor([0.7000], requires_grad=True)
     """
     params = check_tensors(params, "params")
-    lr = _check_lr(lr)
+    lr = check_lr(lr)
     batch_size = check_int(batch_size, "batch_size", min_value=1)
     for i, param in enumerate(params):
         if param.grad is None:
@@ -114,14 +86,10 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
 
 
 class SGDUpdater:
-    """``updater(batch_size)`` for the loop: :func:`sgd` on ``params``.
+    """``updater(batch_size)`` for the loop: :func:`sgd` on ``params``,
+    at the rate ``updater.lr`` (which :class:`~d2lutils.callbacks.LRSchedule`
+    can change between steps).
 
-    The learning rate is the attribute ``lr``, so a schedule (for example
-    :class:`~d2lutils.callbacks.LRSchedule`) can change it between steps,
-    as it changes an optimizer's ``param_groups``.
-
-    Examples
-    --------
     >>> w = torch.tensor([1.0], requires_grad=True)
     >>> updater = SGDUpdater([w], lr=0.5)
     >>> (2 * w).sum().backward(); updater(1); w
@@ -130,7 +98,7 @@ class SGDUpdater:
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
         self.params = check_tensors(params, "params")
-        self.lr = _check_lr(lr)
+        self.lr = check_lr(lr)
 
     def __call__(self, batch_size: int) -> None:
         sgd(self.params, self.lr, batch_size)
@@ -140,13 +108,9 @@ class SGDUpdater:
 
 
 def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """The *number* of correct predictions (as in d2l), not the fraction.
+    """The *number* of correct predictions (as in d2l), not the fraction;
+    ``y_hat`` holds scores ``(n, q)`` or predicted labels ``(n,)``.
 
-    ``y_hat`` holds scores ``(n, q)`` (the arg max is the prediction) or
-    predicted labels ``(n,)``.
-
-    Examples
-    --------
     >>> accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
     1.0
     """
@@ -163,8 +127,6 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
 class Accumulator:
     """Running sums of ``n`` quantities (d2l's from-scratch bookkeeping).
 
-    Examples
-    --------
     >>> m = Accumulator(2); m.add(1, 2); m.add(3, 4); m[0], m[1]
     (4.0, 6.0)
     """

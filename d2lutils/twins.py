@@ -1,20 +1,10 @@
 """Scratch versus concise: train two implementations side by side.
 
-Each pair of sections builds the same model twice, once from scratch and
-once with ``torch.nn`` (or once with a hand-written backward pass and once
-with autograd), and claims they are the same model. The honest check:
-start both from the same parameters, feed both the same minibatches in the
-same order, train both with :func:`d2lutils.train.train`, and compare the
-parameters after every epoch (and the loss at every step).
-
-:func:`train_twins` does that. Each side is a :class:`Twin`: the model, its
-loss and updater, a function returning its parameters in a layout both
-sides share (``nn.Linear`` keeps ``W`` transposed, so a concise twin
-usually returns ``layer.weight.T``), and the callbacks of its own run (a
-learning-rate schedule, say). Each side reads the data through its own
-:class:`~d2lutils.data.ArrayLoader` seeded with the same seed, so the
-batches are identical. The result, a :class:`TwinRun`, holds both
-histories and both twins' parameters after every epoch.
+Pairs of sections build a model twice (from scratch and with ``torch.nn``,
+or with a hand-written backward pass and with autograd) and claim it is
+the same model. :func:`train_twins` checks it: both start from the same
+parameters, read the same minibatches in the same order, are trained with
+:func:`d2lutils.training.train`, and keep their parameters of every epoch.
 """
 
 from __future__ import annotations
@@ -28,21 +18,17 @@ import torch
 from .callbacks import Callback
 from .core import check_int
 from .data import ArrayLoader
-from .train import History, train
+from .training import History, train
 
 __all__ = ["Twin", "TwinRun", "train_twins"]
 
 
 @dataclass
 class Twin:
-    """One side of a comparison.
-
-    Attributes
-    ----------
-    net, loss, updater : as for :func:`~d2lutils.train.train`.
-    params : a function returning the current parameters, in the layout
-        both twins share (e.g. ``lambda: [net[1].weight.T, net[1].bias]``).
-    callbacks : callbacks of this twin's run, e.g. ``[d2l.LRSchedule(...)]``.
+    """One side of a comparison: ``net``, ``loss`` and ``updater`` as for
+    :func:`~d2lutils.training.train`, the ``callbacks`` of its run, and
+    ``params()``, the current parameters in the layout both twins share
+    (``nn.Linear`` keeps ``W`` transposed: ``lambda: [net.weight.T, ...]``).
     """
 
     net: Callable
@@ -54,15 +40,9 @@ class Twin:
 
 @dataclass
 class TwinRun:
-    """Both histories, and both twins' parameters at the start and after
-    every epoch.
-
-    Attributes
-    ----------
-    histories : the two :class:`~d2lutils.train.History` records.
-    start : the first twin's parameters before training.
-    epochs : for each twin, its parameters after each epoch.
-    """
+    """The two :class:`~d2lutils.training.History` records, the first
+    twin's parameters at the ``start`` and, for each twin, its parameters
+    after each epoch (``epochs``)."""
 
     histories: tuple[History, History]
     start: list[torch.Tensor]
@@ -127,19 +107,13 @@ def train_twins(
 ) -> TwinRun:
     """Train two twins on the same minibatches; return a :class:`TwinRun`.
 
-    Parameters
-    ----------
-    first, second : the two :class:`Twin` objects, already holding the same
-        starting parameters (checked: their ``params()`` must agree).
-    data : the tensors to make minibatches from, e.g. ``(X, y)``.
-    batch_size, num_epochs : as for training.
-    seed : the seed of both loaders' shuffling.
-    second_seed : a different seed for the second twin's loader (to show
-        that the comparison notices another batch order).
-    eval_iters, metrics : as for :func:`~d2lutils.train.train`, for both.
+    ``first`` and ``second`` must hold the same starting parameters
+    (checked). ``data`` are the tensors to make minibatches from, e.g.
+    ``(X, y)``; ``seed`` seeds both loaders' shuffling, ``second_seed`` the
+    second's instead (to show that the comparison notices another order);
+    ``eval_iters`` and ``metrics`` are as for
+    :func:`~d2lutils.training.train`, for both.
 
-    Examples
-    --------
     >>> from torch import nn
     >>> X, y = torch.randn(40, 3), torch.randn(40, 1)
     >>> a, b = nn.Linear(3, 1), nn.Linear(3, 1)

@@ -107,6 +107,9 @@ def shared_tmp():
 
 
 def _child(conn, fn, args):
+    # A forked child that enters the OpenMP pool its parent started hangs
+    # (GNU libgomp): on one thread torch runs every kernel inline.
+    torch.set_num_threads(1)
     if os.geteuid() == 0:  # root reads every file: become nobody
         os.setgroups([])
         os.setgid(65534)

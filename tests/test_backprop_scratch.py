@@ -252,7 +252,7 @@ def fashion_small():
 def run_twins(env, data, second_seed=None):
     make_twin = env["make_twin"]
     start = env["init_params"](
-        [784, 256, 10], torch.float64, d2l.normalize_generator(0)
+        [784, 256, 10], torch.float64, torch.Generator().manual_seed(0)
     )
     env["seed"] = 0
 

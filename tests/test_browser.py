@@ -347,7 +347,7 @@ def test_every_slider_page_is_tested(html_root):
 
 
 class StaticSlider:
-    """One ``div.d2l-slider`` of a page (DOM: d2lutils/widgets/views.py)."""
+    """One ``div.d2l-slider`` of a page (DOM: d2lutils.widgets.static_html)."""
 
     def __init__(self, page, root, name: str):
         self.page, self.root, self.name = page, root, name

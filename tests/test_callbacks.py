@@ -476,6 +476,7 @@ def test_animate_draws_the_chosen_records():
     _fit(net, torch.optim.SGD(net.parameters(), 0.01), 3, [anim])
     ax = anim.animator.ax
     assert len(ax.lines) == 1 and ax.get_yscale() == "log"
+    assert ax.get_ylabel() == "loss"
     assert list(ax.lines[0].get_xdata()) == [1.0, 2.0, 3.0]
     bad = d2l.Animate(("test_acc",))
     with pytest.raises(KeyError, match="no per-epoch record"):

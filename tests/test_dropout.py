@@ -27,6 +27,7 @@ from notebook_tools import ROOT
 from torch import nn
 
 import d2lutils as d2l
+from d2lutils.callbacks import TrainState
 
 NOTEBOOK = ROOT / "chapters" / "multilayer-perceptrons" / "dropout.ipynb"
 NAMES = ("dropout_layer", "init_layer", "MLPScratch", "mlp_concise",
@@ -342,7 +343,7 @@ def test_replayed_rule_stops_where_early_stopping_does(patience):
         # noisy curves with ties: values on a coarse grid
         curve = (torch.rand(30, generator=g) * 8).round().tolist()
         es = d2l.EarlyStopping("valid_loss", patience=patience)
-        state = d2l.TrainState(nn.Linear(1, 1), None, None, d2l.History(),
+        state = TrainState(nn.Linear(1, 1), None, None, d2l.History(),
                                len(curve))  # fmt: skip
         es.on_train_begin(state)
         for epoch, value in enumerate(curve, 1):

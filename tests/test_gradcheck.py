@@ -8,7 +8,7 @@ import torch
 
 import d2lutils as d2l
 from d2lutils.gradcheck import _autograd_grads as autograd_grads
-from d2lutils.gradcheck import _numerical_grads, _relative_error
+from d2lutils.gradcheck import _numerical_grads
 
 
 def numerical_grads(loss_fn, params, eps=1e-6):
@@ -49,23 +49,28 @@ NAMES = ["W1", "b1", "W2", "b2"]
 
 def test_relative_error_is_normwise():
     a, b = torch.tensor([1.0, 4.0]), torch.tensor([1.5, 4.0])
-    assert _relative_error(a, b) == pytest.approx(0.5 / 4.0)
+    assert d2l.relative_error(a, b) == pytest.approx(0.5 / 4.0)
 
 
 def test_relative_error_of_zeros_is_zero():
-    assert _relative_error(torch.zeros(2, 2), torch.zeros(2, 2)) == 0.0
+    assert d2l.relative_error(torch.zeros(2, 2), torch.zeros(2, 2)) == 0.0
 
 
 def test_relative_error_is_symmetric(generator):
     a = torch.randn(10, generator=generator)
     b = torch.randn(10, generator=generator)
-    assert _relative_error(a, b) == _relative_error(b, a)
+    assert d2l.relative_error(a, b) == d2l.relative_error(b, a)
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_relative_error_of_non_finite_is_inf(bad):
     a = torch.tensor([1.0, bad])
-    assert _relative_error(a, torch.ones(2)) == math.inf
+    assert d2l.relative_error(a, torch.ones(2)) == math.inf
+
+
+def test_relative_error_refuses_different_shapes():
+    with pytest.raises(ValueError, match=r"shape \(2, 1\) and b \(2,\)"):
+        d2l.relative_error(torch.ones(2, 1), torch.ones(2))
 
 
 # -- the references -----------------------------------------------------------
@@ -105,7 +110,7 @@ def test_numerical_grads_match_autograd(generator):
     for g, h in zip(
         numerical_grads(loss_fn, params), autograd_grads(loss_fn, params)
     ):
-        assert _relative_error(g, h) < 1e-8
+        assert d2l.relative_error(g, h) < 1e-8
 
 
 def test_numerical_grads_leave_params_alone(generator):

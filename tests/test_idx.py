@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import struct
 
 import numpy as np
 import pytest
 from conftest import run_unprivileged, write_idx
 
-from d2lutils.idx import IDX_DTYPES, IDXError, idx_header, read_idx
+from d2lutils.idx import IDX_DTYPES, IDXError, read_idx
 
 
 def test_reads_images_and_labels(tmp_path):
@@ -26,8 +27,7 @@ def test_reads_images_and_labels(tmp_path):
 def test_reads_every_type_code_and_shape(tmp_path, code, shape):
     dtype = IDX_DTYPES[code]
     data = (np.arange(np.prod(shape)) - 3).reshape(shape).astype(dtype)
-    header = idx_header(shape, dtype)
-    assert header[2] == code and header[3] == len(shape)
+    header = struct.pack(f">HBB{len(shape)}I", 0, code, len(shape), *shape)
     (tmp_path / "x").write_bytes(header + data.tobytes())
     out = read_idx(tmp_path / "x")
     assert out.shape == shape and out.dtype == dtype.newbyteorder("=")
@@ -120,11 +120,6 @@ def test_unreadable_file_is_a_permission_problem(shared_tmp):
     assert "damaged" not in msg
 
 
-def test_idx_header_refuses_unknown_dtype():
-    with pytest.raises(IDXError, match="no type code for dtype complex64"):
-        idx_header((2,), np.complex64)
-
-
 def test_real_files_read_with_their_table_rows(system_data):
     from d2lutils.fashion_mnist import FILES
 
@@ -134,4 +129,4 @@ def test_real_files_read_with_their_table_rows(system_data):
     )
     assert np.bincount(out).tolist() == [1000] * 10
     with gzip.open(system_data / f"{f.name}.gz") as src:
-        assert src.read(8) == idx_header(f.shape)
+        assert src.read(8) == struct.pack(">HBBI", 0, 0x08, 1, 10000)

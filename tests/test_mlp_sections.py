@@ -13,7 +13,12 @@ sees) and check that
   same weights and fed the same minibatches (``d2l.train_twins``), have the
   same minibatch loss at every step and end one epoch with the same
   parameters (1e-5), and that this comparison does fail when the batch
-  order or the gradient scaling differs.
+  order or the gradient scaling differs;
+* the model-selection section's batched helpers (``batch_features``,
+  ``errors_by_degree``, ``cubic_data``), which measure its claims over
+  1,000 data sets, agree with the one-data-set fits, and its
+  ``one_se_rule`` picks the simplest candidate within one standard error
+  (not one standard deviation) of the lowest mean.
 """
 
 from __future__ import annotations
@@ -229,3 +234,89 @@ def test_agreement_check_fails_for_a_wrong_gradient_scale(
         relu, fashion_subset, init_params, scratch_divides_by=128
     )
     assert max(run.max_diff) > 1e-3, f"a wrong gradient scale unnoticed: {run}"
+
+
+# -- model selection: the helpers of the many-data-sets experiments ---------
+#
+# The model-selection section measures its claims over 1,000 data sets at
+# once with batched least squares. These helpers must agree with the
+# one-data-set versions the section starts from (``lstsq_fit``, ``mse``,
+# ``d2l.polynomial_features``), and the one-standard-error rule must pick
+# the simplest candidate within one standard error of the lowest mean.
+
+MODEL_SELECTION = CHAPTER / "model-selection.ipynb"
+
+
+@pytest.fixture(scope="module")
+def ms():
+    """The section's functions, each bound to the ones it calls."""
+    fns = {"d2l": d2l}
+    for name in ("lstsq_fit", "mse", "batch_features"):
+        fns[name] = notebook_function(MODEL_SELECTION, name, fns)
+    fns["errors_by_degree"] = notebook_function(
+        MODEL_SELECTION, "errors_by_degree", fns
+    )
+    fns["one_se_rule"] = notebook_function(MODEL_SELECTION, "one_se_rule")
+    fns["cubic_data"] = notebook_function(
+        MODEL_SELECTION,
+        "cubic_data",
+        {"true_c": torch.tensor([5.0, 1.2, -3.4, 5.6])},
+    )
+    return fns
+
+
+def test_batch_features_are_polynomial_features_of_each_row(ms, generator):
+    x = torch.randn(3, 7, generator=generator, dtype=torch.float64)
+    F = ms["batch_features"](x, 4)
+    assert F.shape == (3, 7, 5)
+    for row, F_row in zip(x, F):
+        torch.testing.assert_close(F_row, d2l.polynomial_features(row, 4))
+
+
+def test_errors_by_degree_matches_one_fit_per_data_set(ms, generator):
+    x = torch.randn(4, 30, generator=generator, dtype=torch.float64)
+    y = (
+        x**3
+        - x
+        + 0.1 * torch.randn(4, 30, generator=generator, dtype=torch.float64)
+    )
+    train_err, test_err = ms["errors_by_degree"](
+        x, y[:, :12], y[:, 12:], 12, [1, 3, 5]
+    )
+    assert train_err.shape == test_err.shape == (3, 4)
+    for j, d in enumerate([1, 3, 5]):
+        for s in range(4):
+            F = d2l.polynomial_features(x[s], d)
+            w = ms["lstsq_fit"](F[:12], y[s, :12])
+            assert train_err[j, s].item() == pytest.approx(
+                ms["mse"](F[:12], y[s, :12], w), rel=1e-8
+            )
+            assert test_err[j, s].item() == pytest.approx(
+                ms["mse"](F[12:], y[s, 12:], w), rel=1e-8
+            )
+
+
+@pytest.mark.parametrize(
+    "means, stds, expected",
+    [
+        ([5.0, 1.0, 1.05, 0.9], [1.0, 0.1, 0.1, 0.4], 1),  # 1 within 1 SE
+        ([5.0, 1.0, 1.05, 0.9], [1.0, 0.1, 0.1, 0.1], 3),  # none is
+        ([0.5, 1.0, 2.0], [0.1, 0.1, 0.1], 0),  # the lowest is the first
+    ],
+)
+def test_one_se_rule_takes_the_simplest_within_one_standard_error(
+    ms, means, stds, expected
+):
+    # K = 4 folds: SE = std / 2; candidate 3 has mean 0.9, SE 0.2 or 0.05
+    pick = ms["one_se_rule"](torch.tensor(means), torch.tensor(stds), 4)
+    assert pick == expected
+
+
+def test_cubic_data_follows_the_cubic_with_the_given_noise(ms):
+    torch.manual_seed(0)
+    x, y = ms["cubic_data"]((2, 50_000), noise=0.1)
+    assert x.dtype == y.dtype == torch.float64 and x.shape == (2, 50_000)
+    f = 5 + 1.2 * x - 3.4 * x**2 + 5.6 * x**3
+    assert (y - f).std().item() == pytest.approx(0.1, rel=0.02)
+    _, y_clean = ms["cubic_data"](7, noise=0.0)
+    assert y_clean.shape == (7,)

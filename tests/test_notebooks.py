@@ -98,15 +98,20 @@ def test_section_ends_with_checked_exercises(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_solutions_fold_with_their_outputs(path):
     """A solution folds away with what it prints and its checks: the book
-    folds a ``hide-cell`` cell whole (``hide-input`` would leave the
-    output in view), and JupyterLab needs ``metadata.jupyter`` to fold
-    the source and the outputs there."""
+    folds a ``hide-cell`` cell whole (``hide-input``, fine for the code of a
+    figure in the text, would leave an answer in view), and JupyterLab
+    needs ``metadata.jupyter`` to fold the source and the outputs there."""
+    in_exercises = False
     for i, cell in enumerate(_cells(path)):
         meta = cell.get("metadata", {})
         tags = meta.get("tags", [])
-        assert "hide-input" not in tags, (
-            f"{path.name} cell {i}: tag hide-cell (folds the outputs too), "
-            "not hide-input"
+        if cell["cell_type"] == "markdown" and re.match(
+            r"##\s", _source(cell)
+        ):
+            in_exercises = _source(cell).startswith("## Exercises")
+        assert not (in_exercises and "hide-input" in tags), (
+            f"{path.name} cell {i}: a solution's output would stay in view; "
+            "tag it hide-cell (folds the outputs too), not hide-input"
         )
         if "hide-cell" in tags:
             jupyter = meta.get("jupyter", {})

@@ -152,8 +152,8 @@ def test_decay_sgd_in_the_loop_follows_the_penalized_loss(
         lambda X: d2l.linreg(X, w, b),
         d2l.load_array(data, batch_size, generator=7),
         d2l.squared_loss,
-        nb["DecaySGD"](w, b, lr, lambd, grad),
         num_epochs,
+        nb["DecaySGD"](w, b, lr, lambd, grad),
         callbacks=[record],
     )
     # the same batches, stepped by hand on loss + lambd * penalty(w)

@@ -321,7 +321,7 @@ def test_widget_prints_nothing(set_mode, drawer, shown, capsys):
 def test_widget_names_a_failing_value(set_mode, shown):
     set_mode("widget")
     record = d2l.slider(Drawer(fail_on=3), VALUES, label="λ")
-    with pytest.raises(d2l.SliderError, match="λ = 3") as info:
+    with pytest.raises(widgets.SliderError, match="λ = 3") as info:
         record.control.value = 4
     assert isinstance(info.value.__cause__, ZeroDivisionError)
     (out,) = [
@@ -391,7 +391,9 @@ def test_default_not_in_values(mode, drawer):
 
 @pytest.mark.parametrize("mode", widgets.SLIDER_MODES)
 def test_draw_failure_names_the_value(mode, shown):
-    with pytest.raises(d2l.SliderError, match=r"draw\(1\) failed.*λ = 1") as e:
+    with pytest.raises(
+        widgets.SliderError, match=r"draw\(1\) failed.*λ = 1"
+    ) as e:
         d2l.slider(
             Drawer(fail_on=1), [0, 1, 2], label="λ", default=1, mode=mode
         )
@@ -401,7 +403,7 @@ def test_draw_failure_names_the_value(mode, shown):
 
 
 def test_static_failure_on_a_later_value_closes_figures(shown):
-    with pytest.raises(d2l.SliderError, match="value = 2"):
+    with pytest.raises(widgets.SliderError, match="value = 2"):
         d2l.slider(Drawer(fail_on=2), [0, 1, 2], mode="static")
     assert plt.get_fignums() == [] and shown == []
 

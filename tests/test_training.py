@@ -1,4 +1,4 @@
-"""d2lutils.train: the one training loop, its History and evaluation."""
+"""d2lutils.training: the one training loop, its History and evaluation."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import d2lutils as d2l
-from d2lutils.train import History
+from d2lutils.training import History
 
 
 def _toy_problem(n=300, seed=0):
@@ -172,6 +172,8 @@ def test_train_ch3_animates_without_a_notebook():
     )
     fig = plt.gcf()  # in a script the live figure stays open for plt.show()
     assert len(fig.axes[0].lines) == 3
+    assert fig.axes[0].get_xlabel() == "epoch"
+    assert fig.axes[0].get_ylabel() == "loss / accuracy"
     assert list(fig.axes[0].lines[0].get_xdata()) == [1.0, 2.0]
     assert len(h.train_acc) == 2
 

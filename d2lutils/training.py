@@ -1,24 +1,21 @@
 """The book's one training loop, and the record it returns.
 
 :func:`train` takes the model, the training data, the loss, the number of
-epochs and the updater, in the order of d2l's ``train_ch3``; it trains and
-returns a :class:`History`. Per epoch it records ``train_loss`` and
-``train_<metric>`` for metrics such as ``{"acc": d2l.accuracy}``, averaged
-over the epoch's minibatches as they were trained (the d2l convention),
-and the loss and metrics of every evaluation set (``eval_iters={"test":
-test_iter}`` gives ``test_loss``, ``test_acc``); an evaluation set named
-``"train"`` measures the whole training set at the end of each epoch
-instead. Per step it records the minibatch's mean ``loss``.
+epochs and the updater, in the order of d2l's ``train_ch3``, and returns a
+:class:`History`. Per epoch it records ``train_loss`` and ``train_<metric>``
+(``metrics={"acc": d2l.accuracy}``), averaged over the epoch's minibatches
+as they were trained (the d2l convention), and the loss and metrics of
+every evaluation set (``eval_iters={"test": test_iter}``: ``test_loss``,
+``test_acc``; a set named ``"train"`` measures the whole training set at
+the end of each epoch instead); per step, the minibatch's mean ``loss``.
 
 The updater is a ``torch.optim.Optimizer``, stepped on the mean loss, or a
 from-scratch ``updater(batch_size)`` that expects the gradient of the
-*summed* loss (``d2l.sgd`` divides by the batch size). So the loss returns
-one value per example (``reduction="none"``) or their mean; a summed loss
-is refused, as the loop could not tell it from a mean. What a section adds
--- a schedule, early stopping, a statistic, a live plot -- is a callback
+*summed* loss (as ``d2l.sgd``). So the loss gives one value per example
+(``reduction="none"``) or their mean; a summed loss is refused, as the
+loop could not tell it from a mean. What a section adds is a callback
 (:mod:`d2lutils.callbacks`). :func:`train_ch3` and :func:`train_epoch_ch3`
-are the names *Dive into Deep Learning* readers know, thin calls of
-:func:`train`.
+are d2l's names, thin calls of :func:`train`.
 """
 
 from __future__ import annotations
@@ -48,13 +45,10 @@ Updater = Union[torch.optim.Optimizer, Callable[[int], None]]
 class History:
     """What a training run recorded: per-epoch and per-step series.
 
-    ``history.epochs`` maps a name (``"train_loss"``, ``"test_acc"``, ...)
-    to one value per epoch; ``history.steps`` maps a name (``"loss"``,
-    ``"lr"``, ...) to one value per recorded step. A per-epoch series is
-    also an attribute: ``history.test_acc[-1]`` is the last test accuracy.
+    ``history.epochs`` maps a name (``"train_loss"``, ``"test_acc"``) to
+    one value per epoch, ``history.steps`` (``"loss"``, ``"lr"``) to one
+    per recorded step; ``history.test_acc`` is ``history.epochs["test_acc"]``.
 
-    Examples
-    --------
     >>> h = History()
     >>> h.log_epoch(train_loss=0.5, test_acc=0.8)
     >>> h.log_epoch(train_loss=0.4, test_acc=0.85)
@@ -107,18 +101,13 @@ class History:
         return f"History({n} epoch{'s' if n != 1 else ''}: {last})"
 
 
-# -- checks -------------------------------------------------------------------
-
-
 def _check_loss(loss: Callable) -> None:
     if getattr(loss, "reduction", None) == "sum":
         raise ValueError(
-            "the loss has reduction='sum': its value alone does not say how "
-            "many examples it adds up, so the recorded loss and the "
-            "optimizer's step would be batch_size times too large. Pass "
-            "reduction='none' (one loss per example; the loop sums them for "
-            "a from-scratch updater and averages them for an optimizer) or "
-            "reduction='mean'"
+            "the loss has reduction='sum': the loop cannot tell how many "
+            "examples it adds up, so the recorded loss and an optimizer's "
+            "step would be batch_size times too large. Pass "
+            "reduction='none' (one loss per example) or reduction='mean'"
         )
 
 
@@ -155,22 +144,15 @@ def _loss_sum(l: torch.Tensor, n: int) -> torch.Tensor:
     return l.sum() if l.ndim > 0 else l * n
 
 
-# -- evaluation ---------------------------------------------------------------
-
-
 def evaluate(
     net: Callable,
     data_iter: Iterable,
     loss: Optional[Callable] = None,
     metrics: Optional[Mapping[str, Callable]] = None,
 ) -> dict[str, float]:
-    """Mean loss and metrics of ``net`` over ``data_iter``, per example.
+    """Mean loss and metrics of ``net`` over ``data_iter``, per example,
+    in evaluation mode (:func:`~d2lutils.core.eval_mode`).
 
-    The model is measured in evaluation mode (``net.eval()``, see
-    :func:`~d2lutils.core.eval_mode`) and left in the mode it was in.
-
-    Examples
-    --------
     >>> net = nn.Linear(2, 1)
     >>> data = [(torch.zeros(4, 2), torch.zeros(4, 1))]
     >>> sorted(evaluate(net, data, nn.MSELoss()))
@@ -197,11 +179,13 @@ def evaluate(
 
 
 def evaluate_accuracy(net: Callable, data_iter: Iterable) -> float:
-    """Fraction of correct predictions of ``net`` over ``data_iter``."""
+    """Fraction of correct predictions of ``net`` over ``data_iter``.
+
+    >>> data = [(torch.eye(4), torch.tensor([0, 1, 0, 3]))]
+    >>> evaluate_accuracy(nn.Identity(), data)   # predicts 0, 1, 2, 3
+    0.75
+    """
     return evaluate(net, data_iter, metrics={"acc": accuracy})["acc"]
-
-
-# -- the loop -----------------------------------------------------------------
 
 
 def train(
@@ -217,25 +201,13 @@ def train(
 ) -> History:
     """Train ``net`` for ``num_epochs`` epochs; return a :class:`History`.
 
-    Parameters
-    ----------
-    net : an ``nn.Module`` or a function ``X -> y_hat``.
-    train_iter : minibatches ``(X, y)``, iterated once per epoch (it must
-        be re-iterable, e.g. :func:`d2lutils.load_array`).
-    loss : ``loss(y_hat, y)``, per example or averaged (not summed).
-    num_epochs : passes over ``train_iter`` (>= 1).
-    updater : a ``torch.optim.Optimizer`` (stepped on the mean loss) or a
-        function ``updater(batch_size)`` (called after ``backward()`` of
-        the *summed* loss, as ``d2l.sgd`` expects).
-    eval_iters : ``{name: data}`` measured after each epoch, recorded as
-        ``<name>_loss`` and ``<name>_<metric>``. A set named ``"train"``
-        replaces the running training averages.
-    metrics : ``{name: metric(y_hat, y)}``, each returning a sum over the
-        minibatch, e.g. ``{"acc": d2l.accuracy}``.
-    callbacks : :class:`~d2lutils.callbacks.Callback` objects.
+    ``net`` is an ``nn.Module`` or a function ``X -> y_hat``;
+    ``train_iter`` yields minibatches ``(X, y)`` once per epoch (so it is
+    re-iterable, e.g. :func:`d2lutils.load_array`); ``loss`` is per example
+    or averaged; ``metrics`` are sums over the minibatch; ``eval_iters``
+    are measured after each epoch; ``callbacks`` are
+    :class:`~d2lutils.callbacks.Callback` objects.
 
-    Examples
-    --------
     >>> X = torch.linspace(-1, 1, 20).reshape(-1, 1); y = 2 * X + 1
     >>> net = nn.Linear(1, 1)
     >>> data = [(X[:10], y[:10]), (X[10:], y[10:])]
@@ -341,8 +313,14 @@ def train_ch3(
     """d2l's classifier training: :func:`train` with accuracy and a test set.
 
     Records ``train_loss``, ``train_acc``, ``test_loss`` and ``test_acc``
-    per epoch; with ``animate`` draws ``train_loss``, ``train_acc`` and
-    ``test_acc`` as training goes (a live figure in Jupyter and Colab).
+    per epoch and, with ``animate``, draws all but ``test_loss`` live.
+
+    >>> data = [(torch.eye(2), torch.tensor([0, 1]))]
+    >>> net = nn.Linear(2, 2)
+    >>> h = train_ch3(net, data, data, nn.CrossEntropyLoss(), 100,
+    ...               torch.optim.SGD(net.parameters(), lr=1), animate=False)
+    >>> h.test_acc[-1]
+    1.0
     """
     keys = ("train_loss", "train_acc", "test_acc")
     extra = [Animate(keys)] if animate else []
@@ -361,7 +339,14 @@ def train_ch3(
 def train_epoch_ch3(
     net: Callable, train_iter: Iterable, loss: Callable, updater: Updater
 ) -> tuple[float, float]:
-    """Train one epoch; return (mean training loss, training accuracy)."""
+    """Train one epoch; return (mean training loss, training accuracy).
+
+    >>> net, data = nn.Linear(2, 2), [(torch.eye(2), torch.tensor([0, 1]))]
+    >>> updater = torch.optim.SGD(net.parameters(), lr=1)
+    >>> loss, acc = train_epoch_ch3(net, data, nn.CrossEntropyLoss(), updater)
+    >>> loss > 0, acc in (0.0, 0.5, 1.0)
+    (True, True)
+    """
     metrics = {"acc": accuracy}
     history = train(net, train_iter, loss, 1, updater, metrics=metrics)
     return history.train_loss[0], history.train_acc[0]

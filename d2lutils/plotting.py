@@ -1,23 +1,16 @@
 """Plotting: small helpers that draw on a matplotlib ``Axes`` and return it.
 
-* :func:`plot` -- one or several curves, d2l style;
-* :func:`show_images` -- a grid of images with optional titles, and
-  :func:`predict_ch3`, Fashion-MNIST images titled with their true and
-  predicted labels;
-* :class:`Animator` -- a figure that redraws in place while a model trains;
-* :func:`plot_history` -- the curves of a finished training run;
-* :func:`draw_network` -- the diagram of a fully connected network;
-* :func:`use_book_style` -- the book's look for every figure, asked for
-  once at the top of a notebook.
+:func:`plot` draws curves, d2l style; :func:`plot_history` the curves of a
+training run; :class:`Animator` curves that grow while a model trains;
+:func:`show_images` a grid of images, :func:`predict_ch3` Fashion-MNIST
+images titled with their true and predicted labels; :func:`draw_network`
+a fully connected network. None of them changes matplotlib's global
+settings, except :func:`use_book_style`, whose job it is.
 
-None of them changes matplotlib's global settings, except
-:func:`use_book_style`, whose whole job is to do so when the reader asks.
-
-The live plot works in three settings. In Jupyter and Colab it is shown
-once and then updated through a display handle, so an executed notebook
-(and the rendered book) keeps exactly one figure, the final one. In a plain
-Python script nothing is shown while training; the figure is left open, so
-``plt.show()`` or ``animator.fig.savefig(...)`` afterwards shows or saves it.
+The live plot: in Jupyter and Colab it is shown once and then updated
+through a display handle, so an executed notebook (and the book) keeps one
+figure, the last; in a script nothing is shown while training, and the
+figure is left open for ``plt.show()`` or ``savefig``.
 """
 
 from __future__ import annotations
@@ -46,11 +39,9 @@ __all__ = [
 _FMTS = ("-", "m--", "g-.", "r:", "c-", "y--")
 
 # The book's figures: 4.2 in wide (about 400 CSS px: full size in the
-# 688 px text column at 1280 px, scaled to 85 % on a 390 px phone), every
-# text at 10 pt (13 px on a laptop, 11 px on a phone; mathtext's sub- and
-# superscripts, at 70 %, 9 px and 8 px), one column of panels, and SVG
-# whose text stays text: crisp on any screen, and a build is byte-identical
-# to the last one (no date, fixed element ids).
+# 688 px text column at 1280 px, 85 % on a 390 px phone), every text at
+# 10 pt (13 px on a laptop, 11 px on a phone), one column of panels, SVG
+# with text kept as text, no date and fixed ids (the same bytes each build).
 BOOK_STYLE = {
     "figure.figsize": (4.2, 2.8),
     "figure.constrained_layout.use": True,
@@ -70,14 +61,10 @@ BOOK_STYLE = {
 def use_book_style() -> None:
     """Draw every later figure in the book's style (changes rcParams).
 
-    Sets :data:`BOOK_STYLE` (figure size, font sizes, SVG with text kept
-    as text) and, in Jupyter or Colab, shows figures as SVG, sharp at any
-    zoom. Call it once, after the imports; ``plt.rcdefaults()`` undoes it.
-    Figures with several panels stack them (``plt.subplots(2, 1)``) and
-    stay 4.2 in wide, so that their text stays legible on a phone.
+    Sets :data:`BOOK_STYLE` and, in Jupyter or Colab, shows figures as SVG.
+    Call it once, after the imports; ``plt.rcdefaults()`` undoes it.
+    Several panels are stacked (``plt.subplots(2, 1)``), 4.2 in wide.
 
-    Examples
-    --------
     >>> use_book_style()
     >>> plt.rcParams["figure.figsize"], plt.rcParams["svg.fonttype"]
     ([4.2, 2.8], 'none')
@@ -97,26 +84,10 @@ def _as_numpy(a: Any) -> np.ndarray:
     return np.asarray(a)
 
 
-def _set_axes(
-    ax,
-    xlabel=None,
-    ylabel=None,
-    legend=None,
-    xlim=None,
-    ylim=None,
-    xscale="linear",
-    yscale="linear",
-):
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    ax.set_xscale(xscale)
-    ax.set_yscale(yscale)
-    if xlim is not None:
-        ax.set_xlim(xlim)
-    if ylim is not None:
-        ax.set_ylim(ylim)
+def _set_axes(ax, legend=None, xscale="linear", yscale="linear", **kw):
+    """Scales, then labels and limits (``xlabel=...``), and the legend."""
+    ax.set(xscale=xscale, yscale=yscale)
+    ax.set(**{k: v for k, v in kw.items() if v is not None})
     if legend:
         ax.legend(legend)
     ax.grid(True)
@@ -142,8 +113,6 @@ def plot(
     ``plot(x, [y1, y2])`` two curves over the same ``x``, and ``plot(y)``
     draws ``y`` against its index. Tensors are accepted.
 
-    Examples
-    --------
     >>> ax = plot(np.arange(3), [np.arange(3), np.arange(3) ** 2],
     ...           legend=["x", "x^2"])
     >>> len(ax.lines)
@@ -151,18 +120,14 @@ def plot(
     >>> plt.close("all")
     """
 
-    def has_one_axis(a):
-        a = _as_numpy(a) if not isinstance(a, list) else a
-        return (hasattr(a, "ndim") and a.ndim == 1) or (
-            isinstance(a, list) and len(a) > 0 and not hasattr(a[0], "__len__")
-        )
+    def one_curve(a) -> bool:  # a list of numbers or a 1-d array
+        if isinstance(a, list):
+            return len(a) > 0 and not hasattr(a[0], "__len__")
+        return _as_numpy(a).ndim == 1
 
     if Y is None:
-        X, Y = [[]] * (1 if has_one_axis(X) else len(X)), X
-    if has_one_axis(X):
-        X = [X]
-    if has_one_axis(Y):
-        Y = [Y]
+        X, Y = [[]] * (1 if one_curve(X) else len(X)), X
+    X, Y = ([X] if one_curve(X) else X), ([Y] if one_curve(Y) else Y)
     if len(X) != len(Y):
         X = X * len(Y)
     if axes is None:
@@ -177,7 +142,8 @@ def plot(
             axes.plot(x, y, fmt)
         else:
             axes.plot(y, fmt)
-    _set_axes(axes, xlabel, ylabel, legend, xlim, ylim, xscale, yscale)
+    labels = {"xlabel": xlabel, "ylabel": ylabel, "xlim": xlim, "ylim": ylim}
+    _set_axes(axes, legend, xscale, yscale, **labels)
     return axes
 
 
@@ -188,13 +154,12 @@ def show_images(
     titles: Optional[Sequence[str]] = None,
     scale: float = 1.5,
 ):
-    """Show images in a ``num_rows x num_cols`` grid; return the axes array.
+    """Show images in a ``num_rows x num_cols`` grid, each ``scale`` inches
+    wide; return the flat array of axes.
 
     ``imgs`` is a tensor or array of shape ``(n, h, w)`` or ``(n, 1, h, w)``
     (or a list of 2-d images); at most ``num_rows * num_cols`` are shown.
 
-    Examples
-    --------
     >>> axes = show_images(torch.zeros(4, 1, 28, 28), 1, 4,
     ...                    titles=list("abcd"))
     >>> axes.shape, axes[0].get_title()
@@ -206,48 +171,62 @@ def show_images(
             f"num_rows and num_cols must be positive, got {num_rows}, "
             f"{num_cols}"
         )
-    n = num_rows * num_cols
-    imgs = [_as_numpy(img) for img in list(imgs)[:n]]
-    imgs = [
-        img[0] if img.ndim == 3 and img.shape[0] == 1 else img for img in imgs
-    ]
-    for img in imgs:
-        if img.ndim != 2:
-            raise ValueError(
-                "each image must be 2-d (h, w) or (1, h, w), got shape "
-                f"{img.shape}"
-            )
+    imgs = [_as_numpy(img) for img in list(imgs)[: num_rows * num_cols]]
+    imgs = [img[0] if img.ndim == 3 and len(img) == 1 else img for img in imgs]
+    shapes = [img.shape for img in imgs if img.ndim != 2]
+    if shapes:
+        raise ValueError(
+            f"each image must be 2-d, (h, w) or (1, h, w), not {shapes[0]}"
+        )
     if titles is not None and len(titles) < len(imgs):
         raise ValueError(f"got {len(titles)} titles for {len(imgs)} images")
     figsize = (num_cols * scale, num_rows * scale)
     _, axes = plt.subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
     axes = axes.flatten()
     for i, ax in enumerate(axes):
-        ax.axes.get_xaxis().set_visible(False)
-        ax.axes.get_yaxis().set_visible(False)
+        ax.get_xaxis().set_visible(False)
+        ax.get_yaxis().set_visible(False)
         if i >= len(imgs):
             ax.set_axis_off()
             continue
-        ax.imshow(imgs[i], cmap="gray_r" if imgs[i].ndim == 2 else None)
+        ax.imshow(imgs[i], cmap="gray_r")
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
     return axes
 
 
-def predict_ch3(net, test_iter, n: int = 6):
+def predict_ch3(net, test_iter, n: int = 6, num_rows: Optional[int] = None):
     """Show the first ``n`` test images titled with true and predicted labels.
 
-    ``net`` is run in evaluation mode (:func:`~d2lutils.core.eval_mode`) on
-    the first minibatch of ``test_iter``; returns the axes of the grid.
+    ``net`` is run in evaluation mode on the first minibatch of
+    ``test_iter``. The images fill ``num_rows`` rows (default: as few as
+    hold at most 6 a row, where the labels still fit), in a figure at most
+    4.2 in wide, the book's width. Returns the axes of the grid.
+
+    >>> net = lambda X: torch.eye(10)[[9] * len(X)]   # always "ankle boot"
+    >>> data = [(torch.zeros(8, 1, 28, 28), torch.arange(8))]
+    >>> axes = predict_ch3(net, data, n=8)   # two rows of four
+    >>> axes[5].get_title().splitlines(), float(axes[0].figure.get_figwidth())
+    (['sandal', 'ankle boot'], 4.2)
+    >>> plt.close("all")
     """
     n = check_int(n, "n", min_value=1)
+    if num_rows is not None:
+        num_rows = check_int(num_rows, "num_rows", min_value=1)
     X, y = next(iter(test_iter))
     X, y = X[:n], y[:n]
     with eval_mode(net):
         preds = net(X).argmax(dim=1)
     trues, preds = get_fashion_mnist_labels(y), get_fashion_mnist_labels(preds)
     titles = [f"{t}\n{p}" for t, p in zip(trues, preds)]
-    return show_images(X, 1, len(X), titles=titles)
+    num_rows = num_rows or -(-len(X) // 6)
+    num_cols = -(-len(X) // num_rows)
+    scale = min(1.5, 4.2 / num_cols)
+    axes = show_images(X, num_rows, num_cols, titles=titles, scale=scale)
+    fig = axes[0].figure  # each row with room for its two-line titles
+    fig.set_size_inches(num_cols * scale, num_rows * (scale + 0.4))
+    fig.set_layout_engine("constrained")
+    return axes
 
 
 def _as_list(v) -> list:
@@ -258,14 +237,10 @@ def _as_list(v) -> list:
 
 
 class Animator:
-    """Curves that grow point by point, redrawn in place in notebooks.
+    """Curves that grow point by point, redrawn in place in notebooks
+    (``display``, default: in Jupyter and Colab); keyword arguments as for
+    :func:`plot` (``xlabel``, ``legend``, ``yscale``, ...).
 
-    Keyword arguments as for :func:`plot` (``xlabel``, ``legend``,
-    ``yscale``, ...); ``display`` chooses whether to show the figure as it
-    grows (default: in Jupyter and Colab).
-
-    Examples
-    --------
     >>> anim = Animator(xlabel="epoch", legend=["loss"])
     >>> for epoch in range(1, 4):
     ...     anim.add(epoch, 1 / epoch)
@@ -286,8 +261,7 @@ class Animator:
         self._axes = axes  # xlabel, ylabel, legend, xlim, ylim, x/yscale
         _set_axes(self.ax, **axes)  # a misspelt keyword fails here
         self.fmts = list(fmts)
-        self.X: Optional[list[list[float]]] = None
-        self.Y: Optional[list[list[float]]] = None
+        self.X = self.Y = None  # one list of points per curve
         self.display = in_notebook() if display is None else display
         self._handle = None
         if self.display:
@@ -297,14 +271,10 @@ class Animator:
 
     def add(self, x, y) -> None:
         """Append one point per curve (``y`` a number or a sequence)."""
-        y = _as_list(y)
-        n = len(y)
-        x = _as_list(x)
-        if len(x) == 1 and n > 1:
-            x = x * n
+        x, y = _as_list(x), _as_list(y)
+        n, x = len(y), x * len(y) if len(x) == 1 else x
         if self.X is None:
-            self.X = [[] for _ in range(n)]
-            self.Y = [[] for _ in range(n)]
+            self.X, self.Y = [[] for _ in y], [[] for _ in y]
         if n != len(self.Y):
             raise ValueError(
                 f"this Animator draws {len(self.Y)} curves, got {n} values"
@@ -327,14 +297,10 @@ class Animator:
 
 
 def plot_history(history, keys=None, axes=None, *, figsize=None, **kwargs):
-    """Plot per-epoch records of a :class:`~d2lutils.train.History`.
+    """Plot the per-epoch records ``keys`` (default: all) of a
+    :class:`~d2lutils.training.History`; keyword arguments go to :func:`plot`.
 
-    ``keys`` names the records to draw (default: all of them); further
-    keyword arguments go to :func:`plot` (``yscale``, ``ylim``, ...).
-
-    Examples
-    --------
-    >>> from d2lutils.train import History
+    >>> from d2lutils.training import History
     >>> h = History()
     >>> h.log_epoch(train_loss=1.0); h.log_epoch(train_loss=0.5)
     >>> len(plot_history(h).lines)
@@ -343,17 +309,10 @@ def plot_history(history, keys=None, axes=None, *, figsize=None, **kwargs):
     """
     keys = list(history.epochs) if keys is None else list(keys)
     epochs = list(range(1, history.num_epochs + 1))
-    curves = [history[k] for k in keys]
     kwargs.setdefault("xlim", (1, max(len(epochs), 2)))
-    return plot(
-        epochs,
-        curves,
-        xlabel="epoch",
-        legend=[k.replace("_", " ") for k in keys],
-        figsize=figsize,
-        axes=axes,
-        **kwargs,
-    )
+    kwargs.setdefault("legend", [k.replace("_", " ") for k in keys])
+    curves = [history[k] for k in keys]
+    return plot(epochs, curves, "epoch", figsize=figsize, axes=axes, **kwargs)
 
 
 def draw_network(
@@ -370,8 +329,6 @@ def draw_network(
     ``node_labels[i][j]`` (maths allowed, e.g. ``"$x_1$"``) labels unit j of
     layer i; ``layer_names[i]`` is written beside layer i.
 
-    Examples
-    --------
     >>> ax = draw_network([2, 1], ["input layer", "output layer"],
     ...                   [["$x_1$", "$x_2$"], ["$o_1$"]])
     >>> len(ax.patches), len(ax.lines)   # 3 units, 2 connections
@@ -383,20 +340,17 @@ def draw_network(
         raise ValueError(
             f"layer_sizes needs at least two layers of >= 1 unit, got {sizes}"
         )
-    for name, seq in [
-        ("layer_names", layer_names),
-        ("node_labels", node_labels),
-    ]:
+    named = {"layer_names": layer_names, "node_labels": node_labels}
+    for name, seq in named.items():
         if seq is not None and len(seq) != len(sizes):
             raise ValueError(
                 f"{name} has {len(seq)} entries for {len(sizes)} layers"
             )
-    if node_labels is not None:
-        for i, (labels, n) in enumerate(zip(node_labels, sizes)):
-            if len(labels) != n:
-                raise ValueError(
-                    f"layer {i} has {n} units but {len(labels)} labels"
-                )
+    for i, (labels, n) in enumerate(zip(node_labels or [], sizes)):
+        if len(labels) != n:
+            raise ValueError(
+                f"layer {i} has {n} units but {len(labels)} labels"
+            )
     if axes is None:
         _, axes = plt.subplots(figsize=figsize)
     width = max(sizes)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import d2lutils as d2l
-from d2lutils.plot import Animator
-from d2lutils.train import History
+from d2lutils.plotting import Animator
+from d2lutils.training import History
 
 
 def test_plot_forms():
@@ -130,3 +130,20 @@ def test_predict_ch3_titles_true_and_predicted_in_eval_mode():
     assert len(d2l.predict_ch3(net, [(X[:3], y[:3])], n=6)) == 3
     with pytest.raises(ValueError, match="n must be >= 1"):
         d2l.predict_ch3(net, [(X, y)], n=0)
+    with pytest.raises(ValueError, match="num_rows must be >= 1"):
+        d2l.predict_ch3(net, [(X, y)], num_rows=0)
+
+
+@pytest.mark.parametrize(
+    "n, num_rows, grid",
+    [(6, None, (1, 6)), (8, None, (2, 4)), (3, None, (1, 3)), (8, 1, (1, 8))],
+)
+def test_predict_ch3_lays_out_rows_at_most_the_books_width(n, num_rows, grid):
+    X, y = torch.zeros(8, 1, 28, 28), torch.arange(8)
+    axes = d2l.predict_ch3(
+        lambda X: torch.zeros(len(X), 10), [(X, y)], n, num_rows
+    )
+    fig = axes[0].figure
+    assert axes[0].get_subplotspec().get_gridspec().get_geometry() == grid
+    assert fig.get_figwidth() <= 4.2  # d2l.use_book_style's width
+    assert fig.get_figwidth() / grid[1] <= 1.5  # no image drawn larger
