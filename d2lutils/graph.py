@@ -42,7 +42,7 @@ def draw_graph(
     axes=None,
     *,
     figsize: tuple[float, float] = (4.8, 2.0),
-    fontsize: float = 9,
+    fontsize: float = 10,
 ):
     """Draw a computational graph and return the ``Axes``.
 

@@ -68,7 +68,17 @@ def test_glossary_has_entries():
     ids=lambda x: " ".join(str(x).split())[:40],
 )
 def test_term_is_in_glossary(page, term, chinese):
-    assert normalize(term) in glossary_terms(), (
+    terms = glossary_terms()
+    assert normalize(term) in terms, (
         f"{page}: **{' '.join(term.split())}** ({chinese}) is not in "
         "chapters/appendix/glossary.md: add a row to its chapter's table"
+    )
+
+    def bare(text):  # "$\\ell_2$ 范数" and "ℓ2范数" are the same term
+        return re.sub(r"[\s$]", "", text.replace("\\ell_", "ℓ"))
+
+    names = terms[normalize(term)].split(" / ")  # the field's other names
+    assert any(bare(name) in bare(chinese) for name in names), (
+        f"{page}: **{' '.join(term.split())}** ({chinese}), but the glossary "
+        f"says {' / '.join(names)}: use the glossary's term or change it there"
     )

@@ -288,20 +288,22 @@ def test_page_weight(loaded, page_path):
 # -- exercises ----------------------------------------------------------------
 @pytest.mark.parametrize("page_path", NOTEBOOK_PAGES)
 def test_solutions_hidden_until_opened(loaded_phone, page_path):
-    """Nothing an exercise prints or draws shows before its fold is opened;
-    opening every fold shows it."""
+    """Nothing a solution (a hide-cell cell of the exercises) prints or draws
+    shows before its fold is opened; opening every fold shows it. A visible
+    cell of an exercise may print: it is part of the question."""
     page = loaded_phone(page_path).page
     state = """() => {
       const s = document.querySelector('section#exercises');
       if (!s) return null;
-      const outs = [...s.querySelectorAll('.cell_output')];
-      return {total: outs.length,
+      const outs = [...s.querySelectorAll('.tag_hide-cell .cell_output')];
+      return {solutions: s.querySelectorAll('.tag_hide-cell').length,
+              total: outs.length,
               shown: outs.filter(o => o.checkVisibility()).map(
                 o => o.textContent.trim().slice(0, 60))};
     }"""
     before = page.evaluate(state)
     assert before is not None, f"{_where(page_path)}: no Exercises section"
-    assert before["total"] > 0, "the solutions print or check nothing"
+    assert before["solutions"] > 0, "no folded solution (tag hide-cell)"
     assert not before["shown"], (
         f"solution outputs visible before opening: {before['shown']}"
     )
