@@ -204,6 +204,7 @@ _SVG_TEXT = re.compile(r"(<text\b[^>]*>)([^<]*)(</text>)")
 NAMES = {
     "ReLU",
     "tanh",
+    "sin",
     "sigmoid",
     "softmax",
     "log",
