@@ -308,7 +308,7 @@ def test_colab_launch_button(loaded, page_path):
     assert hrefs == [expected]
     assert re.fullmatch(
         r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+"
-        r"/blob/[\w.-]+/chapters/[\w/.-]+\.ipynb",
+        r"/blob/[\w.-]+/(zh/)?chapters/[\w/.-]+\.ipynb",
         expected,
     ), expected
 

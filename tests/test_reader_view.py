@@ -36,7 +36,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from notebook_tools import ROOT, book_docnames, english_left
+from notebook_tools import HAN, ROOT, book_docnames, english_left
 
 pytestmark = pytest.mark.browser
 
@@ -207,7 +207,8 @@ def test_figures_have_captions_and_alt_text(loaded, page_path):
             bad.append(f"{name}: caption not numbered: {img['caption'][:40]}")
         for alt in img["alts"]:
             alt = alt.strip()
-            if len(alt.split()) < 4 or FILE_NAME.search(alt):
+            words = len(alt.split()) + len(HAN.findall(alt)) // 2
+            if words < 4 or FILE_NAME.search(alt):  # a Chinese word: ~2 字
                 bad.append(f"{name}: alt text {alt[:60]!r} describes nothing")
     assert not bad, "figures a reader cannot place or a screen reader " + (
         "cannot describe (give the cell metadata mystnb.figure.caption "
@@ -286,14 +287,34 @@ def test_page_weight(loaded, page_path):
 
 
 # -- exercises ----------------------------------------------------------------
+# the section under the heading "Exercises" (练习 in the Chinese edition)
+EXERCISES = """const exercises = () =>
+  [...document.querySelectorAll('section')]
+  .find(s => /^[\\d.\\s]*(Exercises|练习)/.test(
+    s.querySelector(':scope > h2')?.textContent.trim() ?? ''));
+"""
+
+
+def _open_folds(page, open_: bool) -> None:
+    page.evaluate(
+        "(open_) => {" + EXERCISES + "exercises().querySelectorAll('details')"
+        ".forEach(d => { d.open = open_; }); }",
+        open_,
+    )
+
+
 @pytest.mark.parametrize("page_path", NOTEBOOK_PAGES)
 def test_solutions_hidden_until_opened(loaded_phone, page_path):
     """Nothing a solution (a hide-cell cell of the exercises) prints or draws
     shows before its fold is opened; opening every fold shows it. A visible
     cell of an exercise may print: it is part of the question."""
     page = loaded_phone(page_path).page
-    state = """() => {
-      const s = document.querySelector('section#exercises');
+    state = (
+        """() => {
+      """
+        + EXERCISES
+        + """
+      const s = exercises();
       if (!s) return null;
       const outs = [...s.querySelectorAll('.tag_hide-cell .cell_output')];
       return {solutions: s.querySelectorAll('.tag_hide-cell').length,
@@ -301,24 +322,19 @@ def test_solutions_hidden_until_opened(loaded_phone, page_path):
               shown: outs.filter(o => o.checkVisibility()).map(
                 o => o.textContent.trim().slice(0, 60))};
     }"""
+    )
     before = page.evaluate(state)
     assert before is not None, f"{_where(page_path)}: no Exercises section"
     assert before["solutions"] > 0, "no folded solution (tag hide-cell)"
     assert not before["shown"], (
         f"solution outputs visible before opening: {before['shown']}"
     )
-    page.evaluate(
-        "() => document.querySelectorAll('section#exercises details')"
-        ".forEach(d => { d.open = true; })"
-    )
+    _open_folds(page, True)
     after = page.evaluate(state)
     assert len(after["shown"]) == after["total"], (
         "some solution outputs stay hidden after opening every fold"
     )
-    page.evaluate(
-        "() => document.querySelectorAll('section#exercises details')"
-        ".forEach(d => { d.open = false; })"
-    )
+    _open_folds(page, False)
 
 
 # -- the Chinese edition ------------------------------------------------------
@@ -337,7 +353,7 @@ def test_zh_page_has_no_english_prose(loaded, page_path):
           const out = [];
           a.querySelectorAll('p, li, h1, h2, h3, h4, figcaption, td, th')
             .forEach(e => {
-              if (glossary && e.matches('td:first-child, th:first-child'))
+              if (glossary && e.closest('td:first-child, th:first-child'))
                 return;
               const c = e.cloneNode(true);
               c.querySelectorAll(skip).forEach(x => x.remove());
