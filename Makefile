@@ -96,7 +96,11 @@ browser: $(STAMP)
 colab-cells: $(STAMP)
 	$(BIN)/python tools/colab_cell.py --write
 
-test: lint unit book nbval browser
+# nbval and the browser tests both only read the built book: they run side
+# by side (one kernel thread beside one browser on two cores), each one's
+# output printed whole when it ends.
+test: lint unit book
+	$(MAKE) -j2 --output-sync=target nbval browser
 
 # ruff (configured in pyproject.toml) over the package, tests, benchmarks and
 # the code cells of every notebook (lines <= 79 characters, as in the book).

@@ -509,6 +509,15 @@ def test_language_switch_by_click(browser_context, server, html_root):
     page_path = "chapters/multilayer-perceptrons/dropout.html"
     lp = LoadedPage(browser_context, server, html_root, page_path)
     page = lp.page
+    # on the row of the header's buttons, wholly on screen
+    switch = page.locator("a.d2l-language-switch").bounding_box()
+    button = page.locator(".article-header-buttons").bounding_box()
+    assert switch["y"] >= 0, switch
+    centre = switch["y"] + switch["height"] / 2
+    assert button["y"] <= centre <= button["y"] + button["height"], (
+        switch,
+        button,
+    )
     page.click("a.d2l-language-switch")
     page.wait_for_url(f"{server}/zh/{page_path}")
     assert page.locator("html").get_attribute("lang") == "zh-CN"

@@ -46,7 +46,9 @@ NOTEBOOK_PAGES = [
     f"{doc}.html" for doc in DOCNAMES if (ROOT / f"{doc}.ipynb").is_file()
 ]
 
-RAW_TEX = r"\\[A-Za-z]+|\$"
+# TeX or Markdown left as text: a \command, a $, or ** (bold markup that
+# CommonMark did not take, e.g. 是**$x$** with no space before the **)
+RAW_TEX = r"\\[A-Za-z]+|\$|\*\*"
 OBJECT_REPR = re.compile(
     r"<[A-Za-z_][\w.]*(?::\s| at 0x| object\b| size \d)"
     r"|\[<matplotlib|\bText\(-?\d"
@@ -75,7 +77,8 @@ def _where(page_path: str) -> str:
 # -- maths and text -----------------------------------------------------------
 @pytest.mark.parametrize("page_path", PAGES)
 def test_no_tex_left_as_text(loaded, page_path):
-    """No ``\\command`` and no ``$`` in rendered text outside code/maths."""
+    """No ``\\command``, ``$`` or ``**`` in rendered text outside code
+    and maths."""
     raw = loaded(page_path).page.evaluate(
         """([article, pattern]) => {
           const re = new RegExp(pattern);
@@ -97,7 +100,7 @@ def test_no_tex_left_as_text(loaded, page_path):
         }""",
         [ARTICLE, RAW_TEX],
     )
-    assert not raw, f"TeX left as text (not typeset): {raw}"
+    assert not raw, f"TeX or Markdown left as text (not typeset): {raw}"
 
 
 @pytest.mark.parametrize("page_path", PAGES)

@@ -229,3 +229,9 @@ def test_figure_words_are_swapped():
 def test_figure_text_file_is_a_map():
     words = json.loads((zh.ZH / "figure-text.json").read_text("utf-8"))
     assert all(isinstance(k, str) and HAN.search(v) for k, v in words.items())
+
+
+def test_part_captions_in_chinese():
+    """The sidebar's part headings: every caption of _toc.yml translated."""
+    captions = [part["caption"] for part in zh.zh_toc()["parts"]]
+    assert captions and all(HAN.search(c) for c in captions), captions

@@ -367,7 +367,9 @@ def stage(build: Path) -> Path:
             nbformat.write(with_outputs(en, cache), target)
         else:
             shutil.copy(ZH / f"{doc}.md", src / f"{doc}.md")
-    shutil.copy(ROOT / "_toc.yml", src / "_toc.yml")
+    (src / "_toc.yml").write_text(
+        yaml.safe_dump(zh_toc(), allow_unicode=True, sort_keys=False), "utf-8"
+    )
     config = yaml.safe_load((ROOT / "_config.yml").read_text("utf-8"))
     _merge(config, yaml.safe_load((ZH / "_config.yml").read_text("utf-8")))
     config["sphinx"]["local_extensions"] = {"d2lbook": str(ROOT / "_ext")}
@@ -381,6 +383,20 @@ def stage(build: Path) -> Path:
         encoding="utf-8",
     )
     return src
+
+
+def zh_toc() -> dict:
+    """``_toc.yml`` with its part captions in Chinese (``zh/parts.json``)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text("utf-8"))
+    names = json.loads((ZH / "parts.json").read_text("utf-8"))
+    for part in toc.get("parts", []):
+        if part["caption"] not in names:
+            raise ValueError(
+                f"the part {part['caption']!r} of _toc.yml has no Chinese "
+                "name: add it to zh/parts.json"
+            )
+        part["caption"] = names[part["caption"]]
+    return toc
 
 
 def _merge(base: dict, override: dict) -> None:
