@@ -140,6 +140,17 @@ def test_no_object_repr_in_outputs(loaded, page_path):
     assert not reprs, f"object reprs printed on the page: {reprs}"
 
 
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_fits_a_phone(loaded_phone, page_path):
+    """At 390 px the page is no wider than the screen: nothing (long inline
+    code, a table) drags it sideways; wide maths scrolls in its own box."""
+    page = loaded_phone(page_path).page
+    width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert width[0] <= width[1], f"page {width[0]} px wide on a {width[1]}"
+
+
 @pytest.mark.parametrize("page_path", NOTEBOOK_PAGES)
 def test_outputs_fit_the_column(loaded, page_path):
     """At 1280 px no printed line is cut at the column's right edge."""
