@@ -60,7 +60,14 @@ _build/.d2lutils-stamp: $(shell find d2lutils -type f -not -path '*/__pycache__/
 # tools/build_book.py: a failed notebook fails this build and every later
 # one until it is fixed (no stale cache hides it); no page may show a
 # traceback.
-book: $(STAMP) data _build/.d2lutils-stamp
+# The book's Sphinx extension and its stylesheet and script: Sphinx does
+# not copy a changed static file when no page changed, so re-read the
+# pages (the executed notebooks stay cached).
+_build/.ext-stamp: $(shell find _ext zh -type f -not -path '*/__pycache__/*')
+	rm -rf _build/.doctrees _build/zh-src/_build/.doctrees
+	mkdir -p _build && touch $@
+
+book: $(STAMP) data _build/.d2lutils-stamp _build/.ext-stamp
 	$(BIN)/python tools/build_book.py .
 	@echo "open _build/html/index.html"
 
