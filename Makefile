@@ -14,7 +14,8 @@ DATA_DIR := /usr/share/datasets/fashion-mnist
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test unit nbval browser colab-cells bench lint data env clean \
+.PHONY: book test unit nbval browser browser-pages jupyterlab \
+	nbval-then-jupyterlab colab-cells bench lint data env clean \
 	seeds rerun \
 	help
 
@@ -92,8 +93,12 @@ nbval: $(STAMP) data
 # (tests/test_jupyterlab.py): run all cells, move the slider, new figure.
 # Two runs: test_browser.py keeps one Playwright session open for all the
 # pages, and Playwright's sync API cannot start a second one beside it.
-browser: $(STAMP)
+browser: browser-pages jupyterlab
+
+browser-pages: $(STAMP)
 	$(BIN)/python -m pytest tests -m browser --ignore=tests/test_jupyterlab.py
+
+jupyterlab: $(STAMP)
 	$(BIN)/python -m pytest tests/test_jupyterlab.py -m browser
 
 # The first cell of every notebook installs d2lutils on Colab from the
@@ -103,11 +108,16 @@ browser: $(STAMP)
 colab-cells: $(STAMP)
 	$(BIN)/python tools/colab_cell.py --write
 
-# nbval and the browser tests both only read the built book: they run side
-# by side (one kernel thread beside one browser on two cores), each one's
-# output printed whole when it ends.
+# nbval and the browser tests only read the built book: they run side by
+# side on two cores, the pages' browser tests in one lane, nbval and then
+# the live JupyterLab test in the other; each one's output is printed whole
+# when it ends.
 test: lint unit book
-	$(MAKE) -j2 --output-sync=target nbval browser
+	$(MAKE) -j2 --output-sync=target browser-pages nbval-then-jupyterlab
+
+nbval-then-jupyterlab:
+	$(MAKE) nbval
+	$(MAKE) jupyterlab
 
 # ruff (configured in pyproject.toml) over the package, tests, benchmarks and
 # the code cells of every notebook (lines <= 79 characters, as in the book).
