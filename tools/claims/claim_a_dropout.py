@@ -14,16 +14,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nbexec import run_cells  # noqa: E402
+from nbexec import run_cells, seeds_and_output  # noqa: E402
 from notebook_tools import notebook_definitions  # noqa: E402
 
 NB = "chapters/multilayer-perceptrons/dropout.ipynb"
-seeds = (
-    [int(a) for a in sys.argv[1].split(",")]
-    if len(sys.argv) > 1
-    else list(range(200, 230))
-)
-out_path = sys.argv[2] if len(sys.argv) > 2 else "/tmp/claim_a.json"
+seeds, out_path = seeds_and_output("claim_a")
 
 t0 = time.time()
 # imports, MLP pieces, data, fit -- the notebook's own cells (seed is the

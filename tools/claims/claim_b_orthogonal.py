@@ -16,15 +16,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nbexec import run_cells  # noqa: E402
+from nbexec import run_cells, seeds_and_output  # noqa: E402
 
 NB = "chapters/gradients-and-initialization/numerical-stability-and-init.ipynb"
-seeds = (
-    [int(a) for a in sys.argv[1].split(",")]
-    if len(sys.argv) > 1
-    else list(range(200, 230))
-)
-out_path = sys.argv[2] if len(sys.argv) > 2 else "/tmp/claim_b.json"
+seeds, out_path = seeds_and_output("claim_b")
 
 t0 = time.time()
 rows = []

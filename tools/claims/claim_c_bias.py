@@ -16,16 +16,11 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nbexec import ROOT, cells, run_cells, source  # noqa: E402
+from nbexec import ROOT, cells, run_cells, seeds_and_output, source  # noqa: E402
 from notebook_tools import notebook_definitions  # noqa: E402
 
 NB = "chapters/gradients-and-initialization/numerical-stability-and-init.ipynb"
-seeds = (
-    [int(a) for a in sys.argv[1].split(",")]
-    if len(sys.argv) > 1
-    else list(range(200, 230))
-)
-out_path = sys.argv[2] if len(sys.argv) > 2 else "/tmp/claim_c.json"
+seeds, out_path = seeds_and_output("claim_c")
 defs = notebook_definitions(ROOT / NB, ["deep_mlp", "train_deep"])
 cell80 = source(cells(NB)[80])
 

@@ -48,3 +48,14 @@ def run_cells(nb_rel, indices, seed, namespace=None):
         src = source(c)
         exec(compile(src, f"{Path(nb_rel).name}:cell{i}", "exec"), ns)
     return ns
+
+
+def seeds_and_output(name):
+    """The seeds (argv[1], comma-separated; 200-229 by default) and the
+    JSON file to write (argv[2]; /tmp/<name>.json by default)."""
+    seeds = (
+        [int(a) for a in sys.argv[1].split(",")]
+        if len(sys.argv) > 1
+        else list(range(200, 230))
+    )
+    return seeds, sys.argv[2] if len(sys.argv) > 2 else f"/tmp/{name}.json"
