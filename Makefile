@@ -14,8 +14,7 @@ DATA_DIR := /usr/share/datasets/fashion-mnist
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test unit nbval browser browser-pages jupyterlab \
-	nbval-then-jupyterlab colab-cells bench lint data env clean \
+.PHONY: book test unit nbval browser browser-pages jupyterlab colab-cells bench lint data env clean \
 	seeds rerun \
 	help
 
@@ -108,16 +107,12 @@ jupyterlab: $(STAMP)
 colab-cells: $(STAMP)
 	$(BIN)/python tools/colab_cell.py --write
 
-# nbval and the browser tests only read the built book: they run side by
-# side on two cores, the pages' browser tests in one lane, nbval and then
-# the live JupyterLab test in the other; each one's output is printed whole
-# when it ends.
-test: lint unit book
-	$(MAKE) -j2 --output-sync=target browser-pages nbval-then-jupyterlab
-
-nbval-then-jupyterlab:
-	$(MAKE) nbval
-	$(MAKE) jupyterlab
+# Two lanes on two cores: the unit tests beside the book build (whose
+# kernels use one thread), then nbval beside the browser tests (both only
+# read the built book). Each job's output is printed whole when it ends.
+test: lint
+	$(MAKE) -j2 --output-sync=target unit book
+	$(MAKE) -j2 --output-sync=target nbval browser
 
 # ruff (configured in pyproject.toml) over the package, tests, benchmarks and
 # the code cells of every notebook (lines <= 79 characters, as in the book).
