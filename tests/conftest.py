@@ -240,15 +240,20 @@ def _page_cache(browser_context, server, html_root, viewport):
     return cache, get
 
 
+def _open_pages(browser_context, server, html_root, viewport):
+    """Yield ``get(page)`` for pages opened at ``viewport``; close them."""
+    cache, get = _page_cache(browser_context, server, html_root, viewport)
+    yield get
+    for item in cache.values():
+        item.page.close()
+
+
 @pytest.fixture(scope="module")
 def loaded(browser_context, server, html_root):
     """``loaded(page)``: the page opened at 1280 px, once per module."""
     from browser_tools import WIDE
 
-    cache, get = _page_cache(browser_context, server, html_root, WIDE)
-    yield get
-    for item in cache.values():
-        item.page.close()
+    yield from _open_pages(browser_context, server, html_root, WIDE)
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +261,4 @@ def loaded_phone(browser_context, server, html_root):
     """``loaded_phone(page)``: the page opened at 390 px, once per module."""
     from browser_tools import PHONE
 
-    cache, get = _page_cache(browser_context, server, html_root, PHONE)
-    yield get
-    for item in cache.values():
-        item.page.close()
+    yield from _open_pages(browser_context, server, html_root, PHONE)
